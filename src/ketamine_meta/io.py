@@ -1,0 +1,555 @@
+"""Load and validate the contract tables in ``data/extracted/``.
+
+Each table is described once, in :data:`TABLES`, as a list of :class:`Column` rules; the loader
+checks every cell against them and collects *all* problems of a data set before raising one
+:class:`~ketamine_meta.errors.InputError`. Cross-table rules (an arm that names an unknown study,
+an outcome row that names an unknown arm) are checked in :func:`load_dataset`.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError, Problem
+
+#: Codes allowed in ``derivation`` (several may be joined with ``+``; free text may follow ``:``).
+DERIVATION_CODES = frozenset(
+    {
+        "reported",
+        "from_percent",
+        "from_se",
+        "from_ci",
+        "from_p",
+        "digitized",
+        "imputed",
+        "computed",
+        "sign_flipped",
+    }
+)
+PROVENANCE = ("source_url", "locator", "evidence", "derivation")
+
+STUDY_ID_RE = re.compile(r"^[a-z]+[0-9]{4}[a-z]?$")
+TOKEN_RE = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column's rules.
+
+    ``kind`` is one of ``str``, ``int``, ``float``, ``bool``, ``enum``, ``regex``, ``derivation``.
+    """
+
+    name: str
+    kind: str = "str"
+    required: bool = True  # the column must exist in the header
+    nullable: bool = False  # the cell may be empty
+    choices: tuple[str, ...] = ()
+    pattern: re.Pattern | None = None
+    min: float | None = None
+    min_exclusive: bool = False
+    max: float | None = None
+    hint: str = ""
+
+
+def _prov(derivation: bool = True) -> list[Column]:
+    cols = [
+        Column("source_url", hint="the address of the page the number was read from"),
+        Column("locator", hint='where on the page, e.g. "Abstract, Results" or "Table 2"'),
+        Column("evidence", hint="the number(s) as printed on the page"),
+    ]
+    if derivation:
+        cols.append(Column("derivation", "derivation"))
+    return cols
+
+
+def _time_cols() -> list[Column]:
+    return [
+        Column("time_h", "float", min=0, hint="hours after the dose that time_anchor names"),
+        Column("time_anchor", "enum", choices=("first_dose", "last_dose", "baseline")),
+    ]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required_file: bool = True
+    min_rows: int = 0
+    row_checks: tuple[Callable[[dict], list[tuple[str, str, str]]], ...] = field(default=())
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+
+def _events_le_total(r: dict) -> list[tuple[str, str, str]]:
+    if r.get("events") is not None and r.get("total") is not None and r["events"] > r["total"]:
+        return [("events", f"events ({r['events']}) exceed total ({r['total']})", "events <= total")]
+    return []
+
+
+def _sd_or_se(r: dict) -> list[tuple[str, str, str]]:
+    if r.get("sd") is None and r.get("se") is None:
+        return [("sd", "neither sd nor se is given", "give the SD, or the SE and n")]
+    return []
+
+
+def _se_or_ci(r: dict) -> list[tuple[str, str, str]]:
+    out = []
+    lo, hi = r.get("ci_low"), r.get("ci_high")
+    if r.get("se") is None and (lo is None or hi is None):
+        out.append(("se", "neither se nor both CI limits are given", "give se or ci_low and ci_high"))
+    if lo is not None and hi is not None and lo > hi:
+        out.append(("ci_low", f"ci_low ({lo}) is above ci_high ({hi})", "swap the limits"))
+    return out
+
+
+def _relapse_counts(r: dict) -> list[tuple[str, str, str]]:
+    out = []
+    n, k = r.get("n_responders"), r.get("n_relapsed")
+    if n is not None and k is not None and k > n:
+        out.append(("n_relapsed", f"n_relapsed ({k}) exceeds n_responders ({n})", "n_relapsed <= n_responders"))
+    if k is not None and n is None:
+        out.append(("n_responders", "n_relapsed is given without n_responders", "give the denominator"))
+    if k is not None and r.get("followup_days") is None:
+        out.append(("followup_days", "n_relapsed is given without followup_days", "say by when they relapsed"))
+    if k is None and r.get("median_days_to_relapse") is None:
+        out.append(("n_relapsed", "row has neither relapse counts nor a median time to relapse", "give one"))
+    return out
+
+
+def _median_ci(r: dict) -> list[tuple[str, str, str]]:
+    lo, hi = r.get("median_ci_low"), r.get("median_ci_high")
+    if lo is not None and hi is not None and lo > hi:
+        return [("median_ci_low", f"median_ci_low ({lo}) is above median_ci_high ({hi})", "swap")]
+    return []
+
+
+STUDIES = TableSpec(
+    "studies",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE, hint="lowercase author + year, e.g. zarate2006"),
+        Column("label"),
+        Column("year", "int", min=1950, max=2100),
+        Column("citation", nullable=True),
+        Column("pmid", nullable=True),
+        Column("doi", nullable=True),
+        Column("trial_name", required=False, nullable=True),
+        Column("design", "enum", choices=("parallel", "crossover", "single_arm")),
+        Column("randomized", "bool"),
+        Column("blinding", nullable=True),
+        Column("population", "enum", choices=("mdd", "trd", "bipolar", "mixed")),
+        Column("drug", "enum", choices=("racemic", "esketamine", "arketamine")),
+        Column("route", "enum", choices=("iv", "intranasal", "oral", "sublingual", "im", "sc")),
+        Column("dosing", "enum", choices=("single", "repeated")),
+        Column("control", "enum", choices=("saline", "midazolam", "placebo", "active", "none")),
+        Column("n_randomized", "int", nullable=True, min=1),
+        Column("source_url"),
+        Column("locator", required=False),
+        Column("evidence", required=False),
+        Column("notes", nullable=True),
+    ),
+    key=("study_id",),
+    min_rows=1,
+)
+
+ARMS = TableSpec(
+    "arms",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("arm_id", "regex", pattern=TOKEN_RE, hint="e.g. ket_0.5, esk_84, sal, mdz, pbo"),
+        Column("role", "enum", choices=("ketamine", "control")),
+        Column("dose", nullable=True),
+        Column("dose_mg_per_kg", "float", nullable=True, min=0),
+        Column("dose_mg", "float", nullable=True, min=0),
+        Column("n_randomized", "int", nullable=True, min=1),
+        *_prov(),
+    ),
+    key=("study_id", "arm_id"),
+    min_rows=1,
+)
+
+OUTCOMES_BINARY = TableSpec(
+    "outcomes_binary",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("arm_id", "regex", pattern=TOKEN_RE),
+        Column("outcome", "enum", choices=("response", "remission", "relapse")),
+        *_time_cols(),
+        Column("window", nullable=True),
+        Column("definition", nullable=True),
+        Column("scale", "regex", pattern=TOKEN_RE, nullable=True),
+        Column("events", "int", min=0),
+        Column("total", "int", min=1),
+        *_prov(),
+    ),
+    key=("study_id", "arm_id", "outcome", "time_h", "time_anchor", "window", "scale", "definition"),
+    row_checks=(_events_le_total,),
+)
+
+OUTCOMES_CONTINUOUS = TableSpec(
+    "outcomes_continuous",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("arm_id", "regex", pattern=TOKEN_RE),
+        *_time_cols(),
+        Column("scale", "regex", pattern=TOKEN_RE, hint="e.g. madrs, hamd17, bdi"),
+        Column("measure", "enum", choices=("endpoint", "change")),
+        Column("mean", "float"),
+        Column("sd", "float", nullable=True, min=0, min_exclusive=True),
+        Column("se", "float", required=False, nullable=True, min=0, min_exclusive=True),
+        Column("n", "int", min=1),
+        *_prov(),
+    ),
+    key=("study_id", "arm_id", "time_h", "time_anchor", "scale", "measure"),
+    row_checks=(_sd_or_se,),
+)
+
+CONTRASTS = TableSpec(
+    "contrasts",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("treatment_arm", "regex", pattern=TOKEN_RE),
+        Column("control_arm", "regex", pattern=TOKEN_RE),
+        Column(
+            "outcome",
+            "enum",
+            choices=("depression", "response", "remission", "relapse", "suicidal_ideation"),
+        ),
+        *_time_cols(),
+        Column("effect", "enum", choices=("smd", "md", "log_or", "log_rr", "log_hr")),
+        Column("estimate", "float"),
+        Column("se", "float", nullable=True, min=0, min_exclusive=True),
+        Column("ci_low", "float", nullable=True),
+        Column("ci_high", "float", nullable=True),
+        Column("n_treatment", "int", nullable=True, min=1),
+        Column("n_control", "int", nullable=True, min=1),
+        Column("scale", "regex", pattern=TOKEN_RE, nullable=True),
+        *_prov(),
+    ),
+    key=("study_id", "treatment_arm", "control_arm", "outcome", "time_h", "time_anchor", "effect", "scale"),
+    row_checks=(_se_or_ci,),
+)
+
+RELAPSE = TableSpec(
+    "relapse",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("condition", "regex", pattern=TOKEN_RE, hint="none, ketamine_maintenance, lithium, ..."),
+        Column("n_responders", "int", nullable=True, min=1),
+        Column("n_relapsed", "int", nullable=True, min=0),
+        Column("followup_days", "float", nullable=True, min=0, min_exclusive=True),
+        Column("median_days_to_relapse", "float", nullable=True, min=0),
+        Column("median_ci_low", "float", nullable=True, min=0),
+        Column("median_ci_high", "float", nullable=True, min=0),
+        Column("relapse_definition", nullable=True),
+        *_prov(),
+    ),
+    key=("study_id", "condition", "followup_days", "relapse_definition"),
+    row_checks=(_relapse_counts, _median_ci),
+)
+
+SCREENING = TableSpec(
+    "screening",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("label"),
+        Column("route", nullable=True),
+        Column("pages_looked_at", nullable=True),
+        Column("decision", "enum", choices=("included", "excluded")),
+        Column("reason"),
+        Column("overlaps_with", nullable=True),
+    ),
+    key=("study_id",),
+    required_file=False,
+)
+
+REFERENCE_VALUES = TableSpec(
+    "reference_values",
+    (
+        Column("quantity", "regex", pattern=TOKEN_RE),
+        Column("value", "float"),
+        Column("ci_low", "float", nullable=True),
+        Column("ci_high", "float", nullable=True),
+        Column("scale", nullable=True),
+        Column("description", nullable=True),
+        *_prov(),
+    ),
+    key=("quantity",),
+    required_file=False,
+)
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        STUDIES,
+        ARMS,
+        OUTCOMES_BINARY,
+        OUTCOMES_CONTINUOUS,
+        CONTRASTS,
+        RELAPSE,
+        SCREENING,
+        REFERENCE_VALUES,
+    )
+}
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+def _parse_cell(col: Column, raw: str):
+    """Return (value, problem_text, hint). ``value`` is None for an empty nullable cell."""
+    text = raw.strip()
+    if text == "":
+        if col.nullable:
+            return None, None, None
+        return None, "is empty but required", col.hint or "fill it in"
+    if col.kind == "str":
+        return text, None, None
+    if col.kind == "regex":
+        if not col.pattern.match(text):
+            return None, f"value '{text}' does not match {col.pattern.pattern}", col.hint
+        return text, None, None
+    if col.kind == "enum":
+        if text not in col.choices:
+            allowed = ", ".join(col.choices)
+            return None, f"unknown value '{text}'", f"use one of: {allowed}"
+        return text, None, None
+    if col.kind == "bool":
+        low = text.lower()
+        if low in _TRUE:
+            return True, None, None
+        if low in _FALSE:
+            return False, None, None
+        return None, f"'{text}' is not true/false", "write true or false"
+    if col.kind == "derivation":
+        codes = [c.strip() for c in text.split(":", 1)[0].split("+")]
+        bad = [c for c in codes if c not in DERIVATION_CODES]
+        if bad:
+            allowed = ", ".join(sorted(DERIVATION_CODES))
+            return None, f"unknown derivation code(s) {bad}", f"start with one of: {allowed}"
+        return text, None, None
+    if col.kind in ("int", "float"):
+        try:
+            value = float(text)
+        except ValueError:
+            return None, f"'{text}' is not a number", "write a plain number such as 12 or 0.5"
+        if not math.isfinite(value):
+            return None, f"'{text}' is not a finite number", "NaN and inf are not allowed; leave empty"
+        if col.kind == "int":
+            if value != int(value):
+                return None, f"'{text}' is not a whole number", "counts must be integers"
+            value = int(value)
+        if col.min is not None and (value < col.min or (col.min_exclusive and value == col.min)):
+            op = ">" if col.min_exclusive else ">="
+            return None, f"value {text} must be {op} {col.min:g}", col.hint or "check the sign"
+        if col.max is not None and value > col.max:
+            return None, f"value {text} must be <= {col.max:g}", col.hint
+        return value, None, None
+    raise ValueError(f"unknown column kind {col.kind}")  # programming error, not user input
+
+
+def _read_raw(path: Path, display: str) -> tuple[list[str], list[list[str]], list[Problem]]:
+    data = path.read_bytes()
+    if not data.strip():
+        return [], [], [Problem(display, None, None, "file is empty", "write at least the header row")]
+    if data.startswith(b"\xef\xbb\xbf"):
+        return [], [], [
+            Problem(display, 1, None, "file starts with a byte-order mark (BOM)", "save as UTF-8 without BOM")
+        ]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return [], [], [Problem(display, line, None, "not valid UTF-8", "save the file as UTF-8")]
+    try:
+        rows = list(csv.reader(_io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        return [], [], [Problem(display, None, None, f"not parseable as CSV: {exc}", "check quoting")]
+    header = [h.strip() for h in rows[0]]
+    if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|")):
+        return [], [], [
+            Problem(display, 1, None, "header is not comma-separated", "use ',' as the delimiter")
+        ]
+    return header, rows[1:], []
+
+
+def read_table(path: str | Path, spec: TableSpec, display: str | None = None) -> pd.DataFrame:
+    """Read one contract table and validate every cell, raising all problems at once.
+
+    Returns a DataFrame with typed columns (numbers as floats or nullable integers, empty cells
+    as missing) and an extra column ``_row`` holding the spreadsheet row of each record.
+    """
+    path = Path(path)
+    display = display or str(path)
+    if not path.exists():
+        raise InputError([Problem(display, None, None, "file is missing", f"create {spec.filename}")])
+    header, rows, problems = _read_raw(path, display)
+    if problems:
+        raise InputError(problems)
+    problems = _check_header(header, spec, display)
+    if problems:
+        raise InputError(problems)
+    cols = {c.name: c for c in spec.columns}
+    records = []
+    for i, raw in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in raw):
+            continue  # blank lines are harmless
+        if len(raw) != len(header):
+            problems.append(
+                Problem(
+                    display,
+                    i,
+                    None,
+                    f"row has {len(raw)} fields but the header has {len(header)}",
+                    "quote fields that contain commas",
+                )
+            )
+            continue
+        rec: dict = {"_row": i}
+        for name, cell in zip(header, raw):
+            col = cols.get(name)
+            if col is None:
+                rec[name] = cell.strip() or None  # extra columns are allowed by the contract
+                continue
+            value, err, hint = _parse_cell(col, cell)
+            if err:
+                problems.append(Problem(display, i, name, err, hint or ""))
+            rec[name] = value
+        for check in spec.row_checks:
+            for column, err, hint in check(rec):
+                problems.append(Problem(display, i, column, err, hint))
+        records.append(rec)
+    if len(records) < spec.min_rows and not problems:
+        problems.append(Problem(display, None, None, "table has no data rows", "add at least one row"))
+    problems += _check_keys(records, spec, display)
+    if problems:
+        raise InputError(problems)
+    df = pd.DataFrame.from_records(records, columns=["_row", *header])
+    for c in spec.columns:
+        if c.name in df and c.kind == "int":
+            df[c.name] = df[c.name].astype("Int64")
+        elif c.name in df and c.kind == "float":
+            df[c.name] = pd.to_numeric(df[c.name]).astype(float)
+    for c in spec.columns:  # optional columns absent from the file become empty columns
+        if c.name not in df:
+            df[c.name] = pd.Series([None] * len(df), dtype=float if c.kind == "float" else object)
+    return df
+
+
+def _check_header(header: Sequence[str], spec: TableSpec, display: str) -> list[Problem]:
+    problems = []
+    seen = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(display, 1, name, "column appears twice", "delete one of them"))
+        seen.add(name)
+    for col in spec.columns:
+        if col.required and col.name not in seen:
+            problems.append(
+                Problem(display, 1, col.name, "required column is missing", "add it to the header")
+            )
+    return problems
+
+
+def _check_keys(records: list[dict], spec: TableSpec, display: str) -> list[Problem]:
+    problems = []
+    first: dict[tuple, int] = {}
+    for rec in records:
+        key = tuple(rec.get(k) for k in spec.key)
+        if key in first:
+            problems.append(
+                Problem(
+                    display,
+                    rec["_row"],
+                    spec.key[0],
+                    f"duplicate key {dict(zip(spec.key, key))} (first at row {first[key]})",
+                    "delete or merge the duplicate row",
+                )
+            )
+        else:
+            first[key] = rec["_row"]
+    return problems
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated contract tables of one extraction."""
+
+    data_dir: Path
+    tables: dict[str, pd.DataFrame]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.data_dir / TABLES[n].filename for n in self.tables]
+
+
+def load_dataset(data_dir: str | Path) -> Dataset:
+    """Load and validate all contract tables of ``data_dir`` (problems of all tables together)."""
+    data_dir = Path(data_dir)
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    if not data_dir.is_dir():
+        raise InputError([Problem(str(data_dir), None, None, "data directory does not exist", "")])
+    for name, spec in TABLES.items():
+        path = data_dir / spec.filename
+        if not path.exists() and not spec.required_file:
+            continue
+        try:
+            tables[name] = read_table(path, spec, display=str(path))
+        except InputError as err:
+            problems += err.problems
+    if not problems:
+        problems += _cross_checks(tables, data_dir)
+    if problems:
+        raise InputError(problems)
+    return Dataset(data_dir, tables)
+
+
+def _cross_checks(t: dict[str, pd.DataFrame], data_dir: Path) -> list[Problem]:
+    problems = []
+    studies = set(t["studies"]["study_id"])
+    arms = set(zip(t["arms"]["study_id"], t["arms"]["arm_id"]))
+
+    def fname(name: str) -> str:
+        return str(data_dir / TABLES[name].filename)
+
+    for name in ("arms", "outcomes_binary", "outcomes_continuous", "contrasts", "relapse"):
+        for _, r in t[name].iterrows():
+            if r["study_id"] not in studies:
+                problems.append(
+                    Problem(fname(name), r["_row"], "study_id", f"study '{r['study_id']}' is not in studies.csv", "add the study or fix the id")
+                )
+    for name, arm_cols in (
+        ("outcomes_binary", ("arm_id",)),
+        ("outcomes_continuous", ("arm_id",)),
+        ("contrasts", ("treatment_arm", "control_arm")),
+    ):
+        for _, r in t[name].iterrows():
+            for col in arm_cols:
+                if r["study_id"] in studies and (r["study_id"], r[col]) not in arms:
+                    problems.append(
+                        Problem(fname(name), r["_row"], col, f"arm '{r[col]}' of study '{r['study_id']}' is not in arms.csv", "add the arm or fix the id")
+                    )
+    if "screening" in t:
+        screened = set(t["screening"]["study_id"])
+        for _, r in t["studies"].iterrows():
+            if r["study_id"] not in screened:
+                problems.append(
+                    Problem(fname("studies"), r["_row"], "study_id", f"study '{r['study_id']}' is missing from screening.csv", "log every included study in screening.csv")
+                )
+    return problems
