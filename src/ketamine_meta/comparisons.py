@@ -19,7 +19,7 @@ from .io import Dataset
 
 EFFECT_COLUMNS = [
     "study_id", "comparison", "outcome", "group", "route", "time_bin", "time_h", "time_anchor",
-    "effect", "yi", "vi", "n_treatment", "n_control", "scale", "measure", "design", "crossover",
+    "effect", "yi", "vi", "n_treatment", "n_control", "events_treatment", "events_control", "scale", "measure", "design", "crossover",
     "randomized", "control", "drug", "population", "dosing", "year", "derivation", "source_rows",
     "window",
 ]  # fmt: skip
@@ -56,6 +56,7 @@ class _Study:
         k = arms[arms["role"] == "ketamine"]
         self.ket = [a for a in k["arm_id"] if _keep_ketamine_arm(k.set_index("arm_id").loc[a], h["ketamine_doses"])]
         self.ctl = list(arms.loc[arms["role"] == "control", "arm_id"])
+        self.arm_n = {a: (None if pd.isna(n) else float(n)) for a, n in zip(arms["arm_id"], arms["n_randomized"])}
         self.comparative = bool(st["randomized"]) and st["design"] != "single_arm" and self.ket and self.ctl
         self.meta = {
             "route": self.route,
@@ -66,7 +67,7 @@ class _Study:
             "drug": st["drug"],
             "population": st["population"],
             "dosing": st["dosing"],
-            "year": int(st["year"]),
+            "year": None if pd.isna(st["year"]) else int(st["year"]),
         }
 
     def comparisons(self, multi_arm: str) -> list[tuple[list[str], list[str], float]]:
@@ -96,7 +97,9 @@ def _continuous(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
     h = cfg["handling"]
     out = []
     rows = rows.copy()
-    rows["sd_used"] = rows["sd"].where(rows["sd"].notna(), effects.sd_from_se(rows["se"], rows["n"].astype(float)))
+    n = rows["n"].astype(float)
+    rows["sd_used"] = rows["sd"].where(rows["sd"].notna(), effects.sd_from_se(rows["se"].astype(float), n))
+    rows = rows[rows["sd_used"].notna() & n.notna()]  # means without SD/SE or n cannot enter an SMD
     for (t, anchor), grp in rows.groupby(["time_h", "time_anchor"], sort=True):
         if anchor == "baseline" or t == 0:
             continue
@@ -137,7 +140,8 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
     add = cfg["model"]["add"]
     out = []
     rows = rows.assign(window=rows["window"].fillna(""), scale=rows["scale"].fillna(""), definition=rows["definition"].fillna(""))
-    for (outcome, t, anchor, window), grp in rows.groupby(["outcome", "time_h", "time_anchor", "window"], sort=True):
+    groups = rows.groupby(["outcome", "time_h", "time_anchor", "window"], sort=True, dropna=False)
+    for (outcome, t, anchor, window), grp in groups:
         if anchor == "baseline":
             continue
         base = {**study.meta, "study_id": study.st["study_id"], "outcome": outcome, "time_h": float(t),
@@ -159,7 +163,7 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                     yi, vi = fn(c, n2, a, n1, add) if outcome == "relapse" else fn(a, n1, c, n2, add)
                     out.append({**base, "comparison": comp, "group": "contrast", "effect": eff,
                                 "yi": float(yi), "vi": float(vi), "n_treatment": n1, "n_control": n2,
-                                "scale": sel["scale"].iloc[0],
+                                "events_treatment": a, "events_control": c, "scale": sel["scale"].iloc[0],
                                 "derivation": f"{eff}: ketamine vs control from counts; {add} added to zero-cell tables",
                                 "source_rows": _src("outcomes_binary", sel["_row"])})  # fmt: skip
         groups = [("ketamine", study.ket), ("control", study.ctl)] if study.comparative else [("single_arm", study.ket)]
@@ -172,7 +176,7 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
             yi, vi = effects.logit_p(x, n, add)
             out.append({**base, "comparison": "+".join(sel["arm_id"]), "group": group, "effect": "logit_p",
                         "yi": float(yi), "vi": float(vi), "n_treatment": n, "n_control": np.nan,
-                        "scale": sel["scale"].iloc[0],
+                        "events_treatment": x, "events_control": np.nan, "scale": sel["scale"].iloc[0],
                         "derivation": f"logit proportion {int(x)}/{int(n)}; {add} added if 0 or n",
                         "source_rows": _src("outcomes_binary", sel["_row"])})  # fmt: skip
     return out
@@ -191,11 +195,15 @@ def _contrast_rows(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                 "time_anchor": r["time_anchor"], "n_treatment": r["n_treatment"], "n_control": r["n_control"],
                 "scale": r["scale"], "measure": "contrast", "source_rows": _src("contrasts", [r["_row"]])}  # fmt: skip
         if r["effect"] == "md":
-            if not (h["contrast_md_to_g"] and pd.notna(r["n_treatment"]) and pd.notna(r["n_control"])):
+            # group sizes: as printed with the contrast, else the arms' randomized n
+            n1 = float(r["n_treatment"]) if pd.notna(r["n_treatment"]) else study.arm_n.get(r["treatment_arm"])
+            n2 = float(r["n_control"]) if pd.notna(r["n_control"]) else study.arm_n.get(r["control_arm"])
+            if not (h["contrast_md_to_g"] and n1 and n2):
                 continue  # a raw MD cannot be pooled with SMDs; logged as unused
-            yi, vi = effects.g_from_md_se(r["estimate"], se, float(r["n_treatment"]), float(r["n_control"]))
-            out.append({**base, "effect": "smd", "yi": float(yi), "vi": float(vi),
-                        "derivation": f"g from mean difference: s_p = SE/sqrt(1/n1+1/n2), {deriv}"})  # fmt: skip
+            n_note = "" if pd.notna(r["n_treatment"]) and pd.notna(r["n_control"]) else "; n from arms.csv n_randomized"
+            yi, vi = effects.g_from_md_se(r["estimate"], se, n1, n2)
+            out.append({**base, "effect": "smd", "yi": float(yi), "vi": float(vi), "n_treatment": n1, "n_control": n2,
+                        "derivation": f"g from mean difference: s_p = SE/sqrt(1/n1+1/n2), {deriv}{n_note}"})  # fmt: skip
         else:
             eff = "smd" if r["effect"] == "smd" else r["effect"]
             out.append({**base, "effect": eff, "yi": float(r["estimate"]), "vi": float(se) ** 2,
@@ -295,6 +303,8 @@ def _why_unused(ds: Dataset, table: str, r: pd.Series) -> str:
     st = ds["studies"].set_index("study_id").loc[r["study_id"]]
     if table != "outcomes_binary" and (not st["randomized"] or st["design"] == "single_arm"):
         return "study is not a randomized controlled comparison"
+    if table == "outcomes_continuous" and (pd.isna(r["n"]) or (pd.isna(r["sd"]) and pd.isna(r.get("se")))):
+        return "no SD/SE or no n printed: cannot enter an SMD"
     if r.get("time_anchor") == "baseline" or r.get("time_h") == 0:
         return "baseline value"
     if table == "contrasts" and r["effect"] == "md":

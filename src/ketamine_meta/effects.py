@@ -56,7 +56,7 @@ def md(m1, sd1, n1, m2, sd2, n2):
 
 def _add_to_zero_tables(cells, add):
     """Add ``add`` to every cell of each 2x2 table that has a zero cell (metafor ``to="only0"``)."""
-    cells = np.vstack(cells)
+    cells = np.stack(np.broadcast_arrays(*cells))
     has_zero = (cells == 0).any(axis=0)
     return cells + add * has_zero
 

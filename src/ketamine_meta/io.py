@@ -38,6 +38,7 @@ DERIVATION_CODES = frozenset(
 )
 PROVENANCE = ("source_url", "locator", "evidence", "derivation")
 
+_DERIVATION_RE = re.compile(r"^([a-z_]+(?:\s*\+\s*[a-z_]+)*)(?:$|[\s:;,(])")
 STUDY_ID_RE = re.compile(r"^[a-z]+[0-9]{4}[a-z]?$")
 TOKEN_RE = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")
 
@@ -72,10 +73,10 @@ def _prov(derivation: bool = True) -> list[Column]:
     return cols
 
 
-def _time_cols() -> list[Column]:
+def _time_cols(nullable: bool = False) -> list[Column]:
     return [
-        Column("time_h", "float", min=0, hint="hours after the dose that time_anchor names"),
-        Column("time_anchor", "enum", choices=("first_dose", "last_dose", "baseline")),
+        Column("time_h", "float", nullable=nullable, min=0, hint="hours after the dose that time_anchor names"),
+        Column("time_anchor", "enum", nullable=nullable, choices=("first_dose", "last_dose", "baseline")),
     ]
 
 
@@ -99,10 +100,23 @@ def _events_le_total(r: dict) -> list[tuple[str, str, str]]:
     return []
 
 
-def _sd_or_se(r: dict) -> list[tuple[str, str, str]]:
-    if r.get("sd") is None and r.get("se") is None:
-        return [("sd", "neither sd nor se is given", "give the SD, or the SE and n")]
+def _se_needs_n(r: dict) -> list[tuple[str, str, str]]:
+    # a mean without SD/SE or n is kept as printed (a gap is a gap) but cannot enter an SMD
+    if r.get("se") is not None and r.get("sd") is None and r.get("n") is None:
+        return [("n", "se is given without n, so the SD cannot be recovered", "give n, or the SD")]
     return []
+
+
+def _time_unless(column: str, allowed) -> Callable[[dict], list[tuple[str, str, str]]]:
+    """time_h / time_anchor may be empty only when ``column`` says the row is not tied to a time."""
+
+    def check(r: dict) -> list[tuple[str, str, str]]:
+        if allowed(r.get(column)):
+            return []
+        return [(c, "is empty but required here", f"give it, or set {column}")
+                for c in ("time_h", "time_anchor") if r.get(c) is None]  # fmt: skip
+
+    return check
 
 
 def _se_or_ci(r: dict) -> list[tuple[str, str, str]]:
@@ -122,10 +136,10 @@ def _relapse_counts(r: dict) -> list[tuple[str, str, str]]:
         out.append(("n_relapsed", f"n_relapsed ({k}) exceeds n_responders ({n})", "n_relapsed <= n_responders"))
     if k is not None and n is None:
         out.append(("n_responders", "n_relapsed is given without n_responders", "give the denominator"))
-    if k is not None and r.get("followup_days") is None:
-        out.append(("followup_days", "n_relapsed is given without followup_days", "say by when they relapsed"))
-    if k is None and r.get("median_days_to_relapse") is None:
-        out.append(("n_relapsed", "row has neither relapse counts nor a median time to relapse", "give one"))
+    if k is None and r.get("proportion_relapsed") is None and r.get("median_days_to_relapse") is None:
+        out.append(("n_relapsed", "row has no relapse count, proportion or median time", "give one"))
+    if (k is not None or r.get("proportion_relapsed") is not None) and r.get("followup_days") is None and not r.get("relapse_definition"):
+        out.append(("followup_days", "relapses are given without followup_days or a definition saying over what time", "give one"))
     return out
 
 
@@ -141,7 +155,7 @@ STUDIES = TableSpec(
     (
         Column("study_id", "regex", pattern=STUDY_ID_RE, hint="lowercase author + year, e.g. zarate2006"),
         Column("label"),
-        Column("year", "int", min=1950, max=2100),
+        Column("year", "int", nullable=True, min=1950, max=2100),
         Column("citation", nullable=True),
         Column("pmid", nullable=True),
         Column("doi", nullable=True),
@@ -186,7 +200,7 @@ OUTCOMES_BINARY = TableSpec(
         Column("study_id", "regex", pattern=STUDY_ID_RE),
         Column("arm_id", "regex", pattern=TOKEN_RE),
         Column("outcome", "enum", choices=("response", "remission", "relapse")),
-        *_time_cols(),
+        *_time_cols(nullable=True),
         Column("window", nullable=True),
         Column("definition", nullable=True),
         Column("scale", "regex", pattern=TOKEN_RE, nullable=True),
@@ -195,7 +209,7 @@ OUTCOMES_BINARY = TableSpec(
         *_prov(),
     ),
     key=("study_id", "arm_id", "outcome", "time_h", "time_anchor", "window", "scale", "definition"),
-    row_checks=(_events_le_total,),
+    row_checks=(_events_le_total, _time_unless("window", bool)),
 )
 
 OUTCOMES_CONTINUOUS = TableSpec(
@@ -209,11 +223,11 @@ OUTCOMES_CONTINUOUS = TableSpec(
         Column("mean", "float"),
         Column("sd", "float", nullable=True, min=0, min_exclusive=True),
         Column("se", "float", required=False, nullable=True, min=0, min_exclusive=True),
-        Column("n", "int", min=1),
+        Column("n", "int", nullable=True, min=1),
         *_prov(),
     ),
     key=("study_id", "arm_id", "time_h", "time_anchor", "scale", "measure"),
-    row_checks=(_sd_or_se,),
+    row_checks=(_se_needs_n,),
 )
 
 CONTRASTS = TableSpec(
@@ -227,7 +241,7 @@ CONTRASTS = TableSpec(
             "enum",
             choices=("depression", "response", "remission", "relapse", "suicidal_ideation"),
         ),
-        *_time_cols(),
+        *_time_cols(nullable=True),
         Column("effect", "enum", choices=("smd", "md", "log_or", "log_rr", "log_hr")),
         Column("estimate", "float"),
         Column("se", "float", nullable=True, min=0, min_exclusive=True),
@@ -239,7 +253,7 @@ CONTRASTS = TableSpec(
         *_prov(),
     ),
     key=("study_id", "treatment_arm", "control_arm", "outcome", "time_h", "time_anchor", "effect", "scale"),
-    row_checks=(_se_or_ci,),
+    row_checks=(_se_or_ci, _time_unless("outcome", lambda o: o == "relapse")),
 )
 
 RELAPSE = TableSpec(
@@ -250,6 +264,8 @@ RELAPSE = TableSpec(
         Column("n_responders", "int", nullable=True, min=1),
         Column("n_relapsed", "int", nullable=True, min=0),
         Column("followup_days", "float", nullable=True, min=0, min_exclusive=True),
+        Column("proportion_relapsed", "float", required=False, nullable=True, min=0, max=1,
+               hint="the printed share relapsed (0..1) when counts are not printed"),
         Column("median_days_to_relapse", "float", nullable=True, min=0),
         Column("median_ci_low", "float", nullable=True, min=0),
         Column("median_ci_high", "float", nullable=True, min=0),
@@ -334,7 +350,9 @@ def _parse_cell(col: Column, raw: str):
             return False, None, None
         return None, f"'{text}' is not true/false", "write true or false"
     if col.kind == "derivation":
-        codes = [c.strip() for c in text.split(":", 1)[0].split("+")]
+        # leading code(s) joined by '+', then free text after ':', ';', '(' or a space
+        m = _DERIVATION_RE.match(text)
+        codes = [c.strip() for c in m.group(1).split("+")] if m else [text.split()[0]]
         bad = [c for c in codes if c not in DERIVATION_CODES]
         if bad:
             allowed = ", ".join(sorted(DERIVATION_CODES))

@@ -1,0 +1,275 @@
+"""The claims registry (``config/claims.yaml``) and the verdict of each claim.
+
+Verdict rules (``rule`` in the registry; ``lo``/``hi`` is the claimed range, a scalar ``c`` with
+tolerance ``t`` becomes ``[c - t, c + t]``; ``[L, U]`` is the regenerated interval):
+
+* ``within`` / ``ratio``: reproduced if the estimate lies in ``[lo, hi]``; partly if it does not
+  but ``[L, U]`` overlaps ``[lo, hi]``; contradicted if the two do not overlap.
+* ``at_least c``: reproduced if estimate >= c; partly if U >= c; else contradicted.
+* ``at_most c``: reproduced if estimate <= c; partly if L <= c; else contradicted.
+* ``arithmetic``: the claim's ``expression`` is evaluated; reproduced if within the relative
+  tolerance of ``claimed`` (or inside a claimed range), else contradicted.
+* metric ``none``, or a metric this extraction has no value for: not_testable.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import ConfigError
+
+RULES = ("within", "at_least", "at_most", "ratio", "arithmetic")
+VERDICTS = ("reproduced", "partly", "contradicted", "not_testable")
+REQUIRED = ("claim_id", "document", "section", "quote", "metric", "claimed", "rule")
+OPTIONAL = ("tolerance", "expression", "needs", "central", "notes")
+
+_T = r"[a-z0-9_]+"
+METRIC_PATTERNS = {
+    "pooled": re.compile(rf"^pooled\.{_T}\.{_T}\.{_T}\.{_T}$"),
+    "rate": re.compile(rf"^rate\.{_T}\.(ketamine|control|single_arm)\.{_T}\.{_T}$"),
+    "ratio": re.compile(rf"^ratio\.smd_vs_ssri\.{_T}\.{_T}$"),
+    "route_diff": re.compile(rf"^route_diff\.{_T}\.{_T}\.{_T}\.{_T}_vs_{_T}$"),
+    "route_test": re.compile(rf"^route_test\.{_T}\.{_T}\.{_T}$"),
+    "relapse": re.compile(rf"^relapse\.proportion\.{_T}\.{_T}$"),
+    "relapse_days": re.compile(rf"^relapse\.median_days\.{_T}$"),
+    "study": re.compile(rf"^study\.[a-z]+[0-9]{{4}}[a-z]?\.{_T}\.(ketamine|control|single_arm)\.{_T}$"),
+    "arithmetic": re.compile(r"^arithmetic$"),
+    "none": re.compile(r"^none$"),
+}
+CLAIM_COLUMNS = [
+    "claim_id", "document", "section", "quote", "metric", "claimed", "rule", "regenerated",
+    "ci_low", "ci_high", "interval", "k", "studies", "verdict", "reason", "figure", "central",
+]  # fmt: skip
+
+
+def metric_family(metric: str) -> str | None:
+    for fam, pat in METRIC_PATTERNS.items():
+        if pat.match(metric):
+            return fam
+    return None
+
+
+_OPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
+}  # fmt: skip
+
+
+def safe_eval(expression: str) -> float:
+    """Evaluate an arithmetic expression of plain numbers (+ - * / ** and parentheses only)."""
+
+    def ev(node):
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.left), ev(node.right))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+            return _OPS[type(node.op)](ev(node.operand))
+        raise ValueError(f"not allowed in an arithmetic expression: {ast.dump(node)[:60]}")
+
+    return ev(ast.parse(expression, mode="eval"))
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: str
+    document: str
+    section: str
+    quote: str
+    metric: str
+    claimed: float | tuple[float, float]
+    rule: str
+    tolerance: float | None = None
+    expression: str | None = None
+    needs: str | None = None
+    central: bool = False
+    notes: str | None = None
+
+    @property
+    def family(self) -> str:
+        return metric_family(self.metric) or ""
+
+    def claimed_text(self) -> str:
+        if isinstance(self.claimed, tuple):
+            return f"[{self.claimed[0]:g}, {self.claimed[1]:g}]"
+        return f"{self.claimed:g}"
+
+
+def load_claims(path: str | Path, seeds_dir: str | Path | None = None) -> list[Claim]:
+    """Read and validate the registry; every problem is reported together as a ConfigError."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the claims registry: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):
+        raise ConfigError(f"{path}: expected a top-level 'claims:' list")
+    problems, claims, seen = [], [], set()
+    for i, entry in enumerate(doc["claims"], start=1):
+        where = f"{path}, claim #{i}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: not a mapping")
+            continue
+        where += f" ({entry.get('claim_id', '?')})"
+        missing = [f for f in REQUIRED if f not in entry]
+        unknown = [f for f in entry if f not in REQUIRED + OPTIONAL]
+        if missing:
+            problems.append(f"{where}: missing field(s) {missing}")
+        if unknown:
+            problems.append(f"{where}: unknown field(s) {unknown} (allowed: {list(REQUIRED + OPTIONAL)})")
+        if missing:
+            continue
+        if entry["claim_id"] in seen:
+            problems.append(f"{where}, field 'claim_id': duplicate id")
+        seen.add(entry["claim_id"])
+        if entry["rule"] not in RULES:
+            problems.append(f"{where}, field 'rule': unknown rule '{entry['rule']}' (use one of {RULES})")
+        if metric_family(str(entry["metric"])) is None:
+            problems.append(f"{where}, field 'metric': unknown metric '{entry['metric']}' (see config/README.md for the key grammar)")
+        claimed = entry["claimed"]
+        if isinstance(claimed, list):
+            if len(claimed) != 2 or not all(isinstance(x, (int, float)) for x in claimed) or claimed[0] > claimed[1]:
+                problems.append(f"{where}, field 'claimed': a range must be [low, high] numbers with low <= high")
+                continue
+            claimed = (float(claimed[0]), float(claimed[1]))
+        elif isinstance(claimed, (int, float)) and not isinstance(claimed, bool):
+            claimed = float(claimed)
+        else:
+            problems.append(f"{where}, field 'claimed': '{claimed}' is not a number or [low, high]")
+            continue
+        if entry["rule"] == "arithmetic":
+            try:
+                safe_eval(str(entry.get("expression", "")))
+            except (ValueError, SyntaxError, ZeroDivisionError) as exc:
+                problems.append(f"{where}, field 'expression': {exc}")
+        if seeds_dir is not None:
+            seed = Path(seeds_dir) / entry["document"]
+            if not seed.exists():
+                problems.append(f"{where}, field 'document': no such seed document {seed}")
+            elif _norm(entry["quote"]) not in _norm(seed.read_text(encoding="utf-8")):
+                problems.append(f"{where}, field 'quote': not found verbatim in {entry['document']}")
+        claims.append(
+            Claim(**{**{k: entry.get(k) for k in REQUIRED + OPTIONAL}, "claimed": claimed,
+                     "central": bool(entry.get("central", False))})  # fmt: skip
+        )
+    if problems:
+        raise ConfigError("problems in the claims registry:\n  - " + "\n  - ".join(problems))
+    return claims
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _range(c: Claim, cfg: dict) -> tuple[float, float]:
+    if isinstance(c.claimed, tuple):
+        return c.claimed
+    tol = c.tolerance if c.tolerance is not None else cfg["claims"]["default_tolerance"].get(c.family, 0.0)
+    return c.claimed - tol, c.claimed + tol
+
+
+def _fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "NA"
+    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
+    """One row of ``claims.csv`` for claim ``c``."""
+    row = {"claim_id": c.claim_id, "document": c.document, "section": c.section, "quote": c.quote,
+           "metric": c.metric, "claimed": c.claimed_text(), "rule": c.rule, "regenerated": np.nan,
+           "ci_low": np.nan, "ci_high": np.nan, "interval": "", "k": np.nan, "studies": "",
+           "figure": "", "central": c.central}  # fmt: skip
+    if c.rule == "arithmetic":
+        value = safe_eval(c.expression)
+        row.update(regenerated=value, interval="none")
+        if isinstance(c.claimed, tuple):
+            ok = c.claimed[0] <= value <= c.claimed[1]
+            bound = f"the claimed range {c.claimed_text()}"
+        else:
+            tol = c.tolerance if c.tolerance is not None else cfg["claims"]["arithmetic_rel_tolerance"]
+            ok = abs(value - c.claimed) <= tol * abs(c.claimed)
+            bound = f"{_fmt(c.claimed)} (relative tolerance {tol:g})"
+        verdict = "reproduced" if ok else "contradicted"
+        reason = f"Arithmetic {c.expression} = {_fmt(value)}, {'consistent with' if ok else 'not consistent with'} the claimed {bound}."
+        return {**row, "verdict": verdict, "reason": reason}
+    if c.metric == "none":
+        return {**row, "verdict": "not_testable", "reason": f"No metric in this pipeline answers it; needs: {c.needs or 'data not specified'}."}
+    hit = metrics[metrics["metric"] == c.metric]
+    if hit.empty:
+        return {**row, "verdict": "not_testable",
+                "reason": f"No data for {c.metric} in this extraction (k = 0); it needs studies reporting that outcome, route and time."}  # fmt: skip
+    m = hit.iloc[0]
+    row.update(regenerated=m["value"], ci_low=m["ci_low"], ci_high=m["ci_high"], interval=m["interval"],
+               k=m["k"], studies=m["studies"], figure=m["figure"])  # fmt: skip
+    est, lo_u, hi_u = m["value"], m["ci_low"], m["ci_high"]
+    if pd.isna(lo_u) or pd.isna(hi_u):
+        lo_u = hi_u = est
+    what = f"{m['description']} (k = {int(m['k'])}: {m['studies'].replace(';', ', ')})"
+    interval = f" [{_fmt(lo_u)}, {_fmt(hi_u)}]" if m["interval"] in ("ci", "range") else ""
+    iv_word = "range" if m["interval"] == "range" else "CI"
+    got = f"{what} is {_fmt(est)}{interval}"
+    if c.rule in ("within", "ratio"):
+        lo, hi = _range(c, cfg)
+        target = f"the claimed {_fmt(lo)}-{_fmt(hi)}"
+        if lo <= est <= hi:
+            verdict, tail = "reproduced", f"inside {target}"
+        elif lo_u <= hi and hi_u >= lo:
+            verdict, tail = "partly", f"outside {target} but its {iv_word} overlaps it"
+        else:
+            verdict, tail = "contradicted", f"and its {iv_word} lies entirely outside {target}"
+    elif c.rule == "at_least":
+        if est >= c.claimed:
+            verdict, tail = "reproduced", f"at least the claimed {_fmt(c.claimed)}"
+        elif hi_u >= c.claimed:
+            verdict, tail = "partly", f"below the claimed {_fmt(c.claimed)} but its {iv_word} reaches it"
+        else:
+            verdict, tail = "contradicted", f"and its {iv_word} lies below the claimed {_fmt(c.claimed)}"
+    else:  # at_most
+        if est <= c.claimed:
+            verdict, tail = "reproduced", f"at most the claimed {_fmt(c.claimed)}"
+        elif lo_u <= c.claimed:
+            verdict, tail = "partly", f"above the claimed {_fmt(c.claimed)} but its {iv_word} reaches it"
+        else:
+            verdict, tail = "contradicted", f"and its {iv_word} lies above the claimed {_fmt(c.claimed)}"
+    return {**row, "verdict": verdict, "reason": f"{got[0].upper()}{got[1:]}, {tail}."}
+
+
+def evaluate_all(claims: list[Claim], metrics: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    return pd.DataFrame([evaluate(c, metrics, cfg) for c in claims], columns=CLAIM_COLUMNS)
+
+
+def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
+    """A reviewer's Markdown summary: counts by verdict, then one section per document."""
+    model = cfg["model"]
+    lines = [
+        "# Claims checked against the regenerated numbers",
+        "",
+        f"Model: random effects, tau^2 by {model['method']}, {model['test']} intervals, level {model['level']}. "
+        "Verdict rules: see `config/README.md`.",
+        "",
+        "| verdict | claims |",
+        "|---|---|",
+    ]
+    counts = table["verdict"].value_counts()
+    lines += [f"| {v} | {int(counts.get(v, 0))} |" for v in VERDICTS]
+    for doc, cell in table.groupby("document", sort=True):
+        lines += ["", f"## {doc}", "", "| claim | quote | claimed | regenerated | verdict | reason |", "|---|---|---|---|---|---|"]
+        for _, r in cell.iterrows():
+            regen = _fmt(r["regenerated"])
+            if r["interval"] in ("ci", "range"):
+                regen += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            quote = str(r["quote"]).replace("|", "\\|").replace("\n", " ")
+            reason = str(r["reason"]).replace("|", "\\|")
+            lines.append(f"| `{r['claim_id']}` | {quote} | {r['claimed']} | {regen} | **{r['verdict']}** | {reason} |")
+    return "\n".join(lines) + "\n"
