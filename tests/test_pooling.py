@@ -12,10 +12,19 @@ from ketamine_meta.pooling import METHODS, TESTS, rma
 
 ITERATIVE = {"REML", "ML", "PM"}
 FIELDS = {  # our attribute -> metafor's name
-    "beta": "beta", "se": "se", "ci_low": "ci_lb", "ci_high": "ci_ub", "tau2": "tau2",
-    "i2": "I2", "h2": "H2", "q": "QE", "q_p": "QEp", "pi_low": "pi_lb", "pi_high": "pi_ub",
+    "beta": "beta",
+    "se": "se",
+    "ci_low": "ci_lb",
+    "ci_high": "ci_ub",
+    "tau2": "tau2",
+    "i2": "I2",
+    "h2": "H2",
+    "q": "QE",
+    "q_p": "QEp",
+    "pi_low": "pi_lb",
+    "pi_high": "pi_ub",
     "pval": "pval",
-}  # fmt: skip
+}
 
 
 def _grid(ref):

@@ -15,15 +15,54 @@ from .effects import inv_logit
 from .pooling import rma
 
 POOLED_COLUMNS = [
-    "analysis_id", "outcome", "effect", "group", "route", "time_bin", "subset", "k",
-    "n_participants", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q",
-    "q_p", "method", "ci_method", "studies", "beta", "se", "df", "note",
-]  # fmt: skip
+    "analysis_id",
+    "outcome",
+    "effect",
+    "group",
+    "route",
+    "time_bin",
+    "subset",
+    "k",
+    "n_participants",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "i2",
+    "q",
+    "q_p",
+    "method",
+    "ci_method",
+    "studies",
+    "beta",
+    "se",
+    "df",
+    "note",
+]
 
 ROUTE_COLUMNS = [
-    "outcome", "effect", "time_bin", "subset", "k", "routes", "reference", "qm", "qm_df", "qm_p",
-    "contrast", "difference", "se", "ci_low", "ci_high", "method", "ci_method", "tau2", "studies",
-]  # fmt: skip
+    "outcome",
+    "effect",
+    "time_bin",
+    "subset",
+    "k",
+    "routes",
+    "reference",
+    "qm",
+    "qm_df",
+    "qm_p",
+    "contrast",
+    "difference",
+    "se",
+    "ci_low",
+    "ci_high",
+    "method",
+    "ci_method",
+    "tau2",
+    "studies",
+]
 
 
 def to_reporting_scale(effect: str, x):
@@ -86,15 +125,24 @@ def run_pooling(es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     for subset, sub in subset_frames(es, cfg).items():
         if sub.empty:
             continue
-        for (outcome, effect, group, time_bin), cell in sub.groupby(["outcome", "effect", "group", "time_bin"], sort=False):
+        for (outcome, effect, group, time_bin), cell in sub.groupby(
+            ["outcome", "effect", "group", "time_bin"], sort=False
+        ):
             routes = ["all", *sorted(cell["route"].unique())]
             for route in routes:
                 sel = cell if route == "all" else cell[cell["route"] == route]
-                rows.append({
-                    "analysis_id": analysis_id(outcome, effect, group, route, time_bin, subset),
-                    "outcome": outcome, "effect": effect, "group": group, "route": route,
-                    "time_bin": time_bin, "subset": subset, **pool_one(sel, cfg["model"]),
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "analysis_id": analysis_id(outcome, effect, group, route, time_bin, subset),
+                        "outcome": outcome,
+                        "effect": effect,
+                        "group": group,
+                        "route": route,
+                        "time_bin": time_bin,
+                        "subset": subset,
+                        **pool_one(sel, cfg["model"]),
+                    }
+                )
     out = pd.DataFrame(rows, columns=POOLED_COLUMNS)
     subset_order = ["primary", *cfg["subsets"]]
     out["_s"] = out["subset"].map(subset_order.index)
@@ -122,11 +170,22 @@ def route_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> p
         X = np.column_stack([(cell["route"] == r).astype(float) for r in routes[1:]])
         fit = rma(cell["yi"], cell["vi"], mods=X, method=model["method"], test=model["test"], level=model["level"])
         crit, vcov = fit.crit, np.asarray(fit.vcov)
-        base = {"outcome": outcome, "effect": effect, "time_bin": time_bin, "subset": subset, "k": fit.k,
-                "routes": ";".join(routes), "reference": routes[0], "qm": fit.qm,
-                "qm_df": ",".join(f"{d:g}" for d in fit.qm_df), "qm_p": fit.qm_p,
-                "method": model["method"], "ci_method": model["test"], "tau2": fit.tau2,
-                "studies": ";".join(sorted(cell["study_id"]))}  # fmt: skip
+        base = {
+            "outcome": outcome,
+            "effect": effect,
+            "time_bin": time_bin,
+            "subset": subset,
+            "k": fit.k,
+            "routes": ";".join(routes),
+            "reference": routes[0],
+            "qm": fit.qm,
+            "qm_df": ",".join(f"{d:g}" for d in fit.qm_df),
+            "qm_p": fit.qm_p,
+            "method": model["method"],
+            "ci_method": model["test"],
+            "tau2": fit.tau2,
+            "studies": ";".join(sorted(cell["study_id"])),
+        }
         for i, a in enumerate(routes):
             for j, b in enumerate(routes):
                 if j >= i:
@@ -139,6 +198,14 @@ def route_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> p
                     ca[j] -= 1
                 diff = float(ca @ np.asarray(fit.betas))
                 se = float(np.sqrt(ca @ vcov @ ca))
-                rows.append({**base, "contrast": f"{a}_vs_{b}", "difference": diff, "se": se,
-                             "ci_low": diff - crit * se, "ci_high": diff + crit * se})  # fmt: skip
+                rows.append(
+                    {
+                        **base,
+                        "contrast": f"{a}_vs_{b}",
+                        "difference": diff,
+                        "se": se,
+                        "ci_low": diff - crit * se,
+                        "ci_high": diff + crit * se,
+                    }
+                )
     return pd.DataFrame(rows, columns=ROUTE_COLUMNS)

@@ -45,9 +45,24 @@ METRIC_PATTERNS = {
     "none": re.compile(r"^none$"),
 }
 CLAIM_COLUMNS = [
-    "claim_id", "document", "section", "quote", "metric", "claimed", "rule", "regenerated",
-    "ci_low", "ci_high", "interval", "k", "studies", "verdict", "reason", "figure", "central",
-]  # fmt: skip
+    "claim_id",
+    "document",
+    "section",
+    "quote",
+    "metric",
+    "claimed",
+    "rule",
+    "regenerated",
+    "ci_low",
+    "ci_high",
+    "interval",
+    "k",
+    "studies",
+    "verdict",
+    "reason",
+    "figure",
+    "central",
+]
 
 
 def metric_family(metric: str) -> str | None:
@@ -58,9 +73,14 @@ def metric_family(metric: str) -> str | None:
 
 
 _OPS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
-}  # fmt: skip
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 
 
 def safe_eval(expression: str) -> float:
@@ -135,7 +155,10 @@ def load_claims(path: str | Path, seeds_dir: str | Path | None = None) -> list[C
         if entry["rule"] not in RULES:
             problems.append(f"{where}, field 'rule': unknown rule '{entry['rule']}' (use one of {RULES})")
         if metric_family(str(entry["metric"])) is None:
-            problems.append(f"{where}, field 'metric': unknown metric '{entry['metric']}' (see config/README.md for the key grammar)")
+            problems.append(
+                f"{where}, field 'metric': unknown metric '{entry['metric']}'"
+                " (see config/README.md for the key grammar)"
+            )
         claimed = entry["claimed"]
         if isinstance(claimed, list):
             if len(claimed) != 2 or not all(isinstance(x, (int, float)) for x in claimed) or claimed[0] > claimed[1]:
@@ -159,8 +182,13 @@ def load_claims(path: str | Path, seeds_dir: str | Path | None = None) -> list[C
             elif _norm(entry["quote"]) not in _norm(seed.read_text(encoding="utf-8")):
                 problems.append(f"{where}, field 'quote': not found verbatim in {entry['document']}")
         claims.append(
-            Claim(**{**{k: entry.get(k) for k in REQUIRED + OPTIONAL}, "claimed": claimed,
-                     "central": bool(entry.get("central", False))})  # fmt: skip
+            Claim(
+                **{
+                    **{k: entry.get(k) for k in REQUIRED + OPTIONAL},
+                    "claimed": claimed,
+                    "central": bool(entry.get("central", False)),
+                }
+            )
         )
     if problems:
         raise ConfigError("problems in the claims registry:\n  - " + "\n  - ".join(problems))
@@ -186,10 +214,23 @@ def _fmt(x: float) -> str:
 
 def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
     """One row of ``claims.csv`` for claim ``c``."""
-    row = {"claim_id": c.claim_id, "document": c.document, "section": c.section, "quote": c.quote,
-           "metric": c.metric, "claimed": c.claimed_text(), "rule": c.rule, "regenerated": np.nan,
-           "ci_low": np.nan, "ci_high": np.nan, "interval": "", "k": np.nan, "studies": "",
-           "figure": "", "central": c.central}  # fmt: skip
+    row = {
+        "claim_id": c.claim_id,
+        "document": c.document,
+        "section": c.section,
+        "quote": c.quote,
+        "metric": c.metric,
+        "claimed": c.claimed_text(),
+        "rule": c.rule,
+        "regenerated": np.nan,
+        "ci_low": np.nan,
+        "ci_high": np.nan,
+        "interval": "",
+        "k": np.nan,
+        "studies": "",
+        "figure": "",
+        "central": c.central,
+    }
     if c.rule == "arithmetic":
         value = safe_eval(c.expression)
         row.update(regenerated=value, interval="none")
@@ -201,17 +242,37 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
             ok = abs(value - c.claimed) <= tol * abs(c.claimed)
             bound = f"{_fmt(c.claimed)} (relative tolerance {tol:g})"
         verdict = "reproduced" if ok else "contradicted"
-        reason = f"Arithmetic {c.expression} = {_fmt(value)}, {'consistent with' if ok else 'not consistent with'} the claimed {bound}."
+        fit = "consistent with" if ok else "not consistent with"
+        reason = f"Arithmetic {c.expression} = {_fmt(value)}, {fit} the claimed {bound}."
         return {**row, "verdict": verdict, "reason": reason}
     if c.metric == "none":
-        return {**row, "verdict": "not_testable", "reason": f"No metric in this pipeline answers it; needs: {c.needs or 'data not specified'}."}
+        return {
+            **row,
+            "verdict": "not_testable",
+            "reason": f"No metric in this pipeline answers it; needs: {c.needs or 'data not specified'}.",
+        }
     hit = metrics[metrics["metric"] == c.metric]
     if hit.empty:
-        return {**row, "verdict": "not_testable",
-                "reason": f"No data for {c.metric} in this extraction (k = 0); it needs studies reporting that outcome, route and time."}  # fmt: skip
+        # point the reviewer at what the extraction does have for the same question
+        stem = c.metric.rsplit(".", 1)[0] + "."
+        near = sorted(m for m in metrics["metric"] if m.startswith(stem))[:4]
+        also = f" Available nearby: {', '.join(near)}." if near else ""
+        return {
+            **row,
+            "verdict": "not_testable",
+            "reason": f"No data for {c.metric} in this extraction (k = 0); it needs studies reporting that "
+            f"outcome, route and time.{also}",
+        }
     m = hit.iloc[0]
-    row.update(regenerated=m["value"], ci_low=m["ci_low"], ci_high=m["ci_high"], interval=m["interval"],
-               k=m["k"], studies=m["studies"], figure=m["figure"])  # fmt: skip
+    row.update(
+        regenerated=m["value"],
+        ci_low=m["ci_low"],
+        ci_high=m["ci_high"],
+        interval=m["interval"],
+        k=m["k"],
+        studies=m["studies"],
+        figure=m["figure"],
+    )
     est, lo_u, hi_u = m["value"], m["ci_low"], m["ci_high"]
     if pd.isna(lo_u) or pd.isna(hi_u):
         lo_u = hi_u = est
@@ -264,7 +325,13 @@ def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
     counts = table["verdict"].value_counts()
     lines += [f"| {v} | {int(counts.get(v, 0))} |" for v in VERDICTS]
     for doc, cell in table.groupby("document", sort=True):
-        lines += ["", f"## {doc}", "", "| claim | quote | claimed | regenerated | verdict | reason |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {doc}",
+            "",
+            "| claim | quote | claimed | regenerated | verdict | reason |",
+            "|---|---|---|---|---|---|",
+        ]
         for _, r in cell.iterrows():
             regen = _fmt(r["regenerated"])
             if r["interval"] in ("ci", "range"):

@@ -18,11 +18,35 @@ from . import effects
 from .io import Dataset
 
 EFFECT_COLUMNS = [
-    "study_id", "comparison", "outcome", "group", "route", "time_bin", "time_h", "time_anchor",
-    "effect", "yi", "vi", "n_treatment", "n_control", "events_treatment", "events_control", "scale", "measure", "design", "crossover",
-    "randomized", "control", "drug", "population", "dosing", "year", "derivation", "source_rows",
+    "study_id",
+    "comparison",
+    "outcome",
+    "group",
+    "route",
+    "time_bin",
+    "time_h",
+    "time_anchor",
+    "effect",
+    "yi",
+    "vi",
+    "n_treatment",
+    "n_control",
+    "events_treatment",
+    "events_control",
+    "scale",
+    "measure",
+    "design",
+    "crossover",
+    "randomized",
+    "control",
+    "drug",
+    "population",
+    "dosing",
+    "year",
+    "derivation",
+    "source_rows",
     "window",
-]  # fmt: skip
+]
 
 #: Effect computed for each contrast outcome from a printed mean difference or SMD.
 CONTRAST_CONTINUOUS = ("depression", "suicidal_ideation")
@@ -123,14 +147,26 @@ def _continuous(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                 deriv.append("arms combined (Cochrane 6.5.2.10)")
             if frac < 1:
                 deriv.append(f"control n x {frac:.3g} (split)")
-            out.append({
-                **study.meta, "study_id": study.st["study_id"],
-                "comparison": f"{'+'.join(k_rows['arm_id'])} vs {'+'.join(c_rows['arm_id'])}",
-                "outcome": "depression", "group": "contrast", "time_h": float(t), "time_anchor": anchor,
-                "effect": "smd", "yi": float(yi), "vi": float(vi), "n_treatment": nk, "n_control": nc,
-                "scale": sel["scale"].iloc[0], "measure": sel["measure"].iloc[0],
-                "derivation": "; ".join(deriv), "source_rows": _src("outcomes_continuous", sel["_row"]),
-            })  # fmt: skip
+            out.append(
+                {
+                    **study.meta,
+                    "study_id": study.st["study_id"],
+                    "comparison": f"{'+'.join(k_rows['arm_id'])} vs {'+'.join(c_rows['arm_id'])}",
+                    "outcome": "depression",
+                    "group": "contrast",
+                    "time_h": float(t),
+                    "time_anchor": anchor,
+                    "effect": "smd",
+                    "yi": float(yi),
+                    "vi": float(vi),
+                    "n_treatment": nk,
+                    "n_control": nc,
+                    "scale": sel["scale"].iloc[0],
+                    "measure": sel["measure"].iloc[0],
+                    "derivation": "; ".join(deriv),
+                    "source_rows": _src("outcomes_continuous", sel["_row"]),
+                }
+            )
     return out
 
 
@@ -139,13 +175,22 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
     h = cfg["handling"]
     add = cfg["model"]["add"]
     out = []
-    rows = rows.assign(window=rows["window"].fillna(""), scale=rows["scale"].fillna(""), definition=rows["definition"].fillna(""))
+    rows = rows.assign(
+        window=rows["window"].fillna(""), scale=rows["scale"].fillna(""), definition=rows["definition"].fillna("")
+    )
     groups = rows.groupby(["outcome", "time_h", "time_anchor", "window"], sort=True, dropna=False)
     for (outcome, t, anchor, window), grp in groups:
         if anchor == "baseline":
             continue
-        base = {**study.meta, "study_id": study.st["study_id"], "outcome": outcome, "time_h": float(t),
-                "time_anchor": anchor, "window": window, "measure": "responders"}  # fmt: skip
+        base = {
+            **study.meta,
+            "study_id": study.st["study_id"],
+            "outcome": outcome,
+            "time_h": float(t),
+            "time_anchor": anchor,
+            "window": window,
+            "measure": "responders",
+        }
         prefs = [("scale", h["scale_preference"]), ("definition", [])]
         if study.comparative:
             for ket, ctl, frac in study.comparisons(h["multi_arm"]):
@@ -161,11 +206,23 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                     fn = effects.log_rr if eff == "log_rr" else effects.log_or
                     # relapse: fewer events on ketamine favour ketamine, so control is group 1
                     yi, vi = fn(c, n2, a, n1, add) if outcome == "relapse" else fn(a, n1, c, n2, add)
-                    out.append({**base, "comparison": comp, "group": "contrast", "effect": eff,
-                                "yi": float(yi), "vi": float(vi), "n_treatment": n1, "n_control": n2,
-                                "events_treatment": a, "events_control": c, "scale": sel["scale"].iloc[0],
-                                "derivation": f"{eff}: ketamine vs control from counts; {add} added to zero-cell tables",
-                                "source_rows": _src("outcomes_binary", sel["_row"])})  # fmt: skip
+                    out.append(
+                        {
+                            **base,
+                            "comparison": comp,
+                            "group": "contrast",
+                            "effect": eff,
+                            "yi": float(yi),
+                            "vi": float(vi),
+                            "n_treatment": n1,
+                            "n_control": n2,
+                            "events_treatment": a,
+                            "events_control": c,
+                            "scale": sel["scale"].iloc[0],
+                            "derivation": f"{eff}: ketamine vs control from counts; {add} added to zero-cell tables",
+                            "source_rows": _src("outcomes_binary", sel["_row"]),
+                        }
+                    )
         groups = [("ketamine", study.ket), ("control", study.ctl)] if study.comparative else [("single_arm", study.ket)]
         for group, arms in groups:
             sel = _pick_rows(grp[grp["arm_id"].isin(arms)], prefs, [arms])
@@ -174,11 +231,23 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
             sel = sel[sel["arm_id"].isin(arms)]
             x, n = float(sel["events"].sum()), float(sel["total"].sum())
             yi, vi = effects.logit_p(x, n, add)
-            out.append({**base, "comparison": "+".join(sel["arm_id"]), "group": group, "effect": "logit_p",
-                        "yi": float(yi), "vi": float(vi), "n_treatment": n, "n_control": np.nan,
-                        "events_treatment": x, "events_control": np.nan, "scale": sel["scale"].iloc[0],
-                        "derivation": f"logit proportion {int(x)}/{int(n)}; {add} added if 0 or n",
-                        "source_rows": _src("outcomes_binary", sel["_row"])})  # fmt: skip
+            out.append(
+                {
+                    **base,
+                    "comparison": "+".join(sel["arm_id"]),
+                    "group": group,
+                    "effect": "logit_p",
+                    "yi": float(yi),
+                    "vi": float(vi),
+                    "n_treatment": n,
+                    "n_control": np.nan,
+                    "events_treatment": x,
+                    "events_control": np.nan,
+                    "scale": sel["scale"].iloc[0],
+                    "derivation": f"logit proportion {int(x)}/{int(n)}; {add} added if 0 or n",
+                    "source_rows": _src("outcomes_binary", sel["_row"]),
+                }
+            )
     return out
 
 
@@ -190,10 +259,20 @@ def _contrast_rows(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
             continue
         se = r["se"] if pd.notna(r["se"]) else float(effects.se_from_ci(r["ci_low"], r["ci_high"]))
         deriv = "se from 95% CI" if pd.isna(r["se"]) else "se as printed"
-        base = {**study.meta, "study_id": study.st["study_id"], "outcome": r["outcome"], "group": "contrast",
-                "comparison": f"{r['treatment_arm']} vs {r['control_arm']}", "time_h": float(r["time_h"]),
-                "time_anchor": r["time_anchor"], "n_treatment": r["n_treatment"], "n_control": r["n_control"],
-                "scale": r["scale"], "measure": "contrast", "source_rows": _src("contrasts", [r["_row"]])}  # fmt: skip
+        base = {
+            **study.meta,
+            "study_id": study.st["study_id"],
+            "outcome": r["outcome"],
+            "group": "contrast",
+            "comparison": f"{r['treatment_arm']} vs {r['control_arm']}",
+            "time_h": float(r["time_h"]),
+            "time_anchor": r["time_anchor"],
+            "n_treatment": r["n_treatment"],
+            "n_control": r["n_control"],
+            "scale": r["scale"],
+            "measure": "contrast",
+            "source_rows": _src("contrasts", [r["_row"]]),
+        }
         if r["effect"] == "md":
             # group sizes: as printed with the contrast, else the arms' randomized n
             n1 = float(r["n_treatment"]) if pd.notna(r["n_treatment"]) else study.arm_n.get(r["treatment_arm"])
@@ -202,12 +281,28 @@ def _contrast_rows(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                 continue  # a raw MD cannot be pooled with SMDs; logged as unused
             n_note = "" if pd.notna(r["n_treatment"]) and pd.notna(r["n_control"]) else "; n from arms.csv n_randomized"
             yi, vi = effects.g_from_md_se(r["estimate"], se, n1, n2)
-            out.append({**base, "effect": "smd", "yi": float(yi), "vi": float(vi), "n_treatment": n1, "n_control": n2,
-                        "derivation": f"g from mean difference: s_p = SE/sqrt(1/n1+1/n2), {deriv}{n_note}"})  # fmt: skip
+            out.append(
+                {
+                    **base,
+                    "effect": "smd",
+                    "yi": float(yi),
+                    "vi": float(vi),
+                    "n_treatment": n1,
+                    "n_control": n2,
+                    "derivation": f"g from mean difference: s_p = SE/sqrt(1/n1+1/n2), {deriv}{n_note}",
+                }
+            )
         else:
             eff = "smd" if r["effect"] == "smd" else r["effect"]
-            out.append({**base, "effect": eff, "yi": float(r["estimate"]), "vi": float(se) ** 2,
-                        "derivation": f"study-level {r['effect']} as printed, {deriv}"})  # fmt: skip
+            out.append(
+                {
+                    **base,
+                    "effect": eff,
+                    "yi": float(r["estimate"]),
+                    "vi": float(se) ** 2,
+                    "derivation": f"study-level {r['effect']} as printed, {deriv}",
+                }
+            )
     return out
 
 
@@ -258,18 +353,29 @@ def build_effect_sizes(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFra
     con_df = _bin_and_pick(pd.DataFrame(contrast_level), cfg)
     if not con_df.empty:
         # one contrast per study x outcome x effect x bin: the largest treatment arm (then the first)
-        con_df = con_df.sort_values(["study_id", "outcome", "effect", "time_bin", "n_treatment"], ascending=[True, True, True, True, False])
+        con_df = con_df.sort_values(
+            ["study_id", "outcome", "effect", "time_bin", "n_treatment"], ascending=[True, True, True, True, False]
+        )
         con_df = con_df.drop_duplicates(["study_id", "outcome", "effect", "time_bin"], keep="first")
         if not arm_df.empty:
             have = set(zip(arm_df["study_id"], arm_df["outcome"], arm_df["effect"], arm_df["time_bin"]))
-            keep = [(s, o, e, b) not in have for s, o, e, b in zip(con_df["study_id"], con_df["outcome"], con_df["effect"], con_df["time_bin"])]
+            keep = [
+                (s, o, e, b) not in have
+                for s, o, e, b in zip(con_df["study_id"], con_df["outcome"], con_df["effect"], con_df["time_bin"])
+            ]
             con_df = con_df[keep]  # arm-level data win over printed contrasts
-    es = pd.concat([d for d in (arm_df, con_df) if not d.empty], ignore_index=True) if (len(arm_df) or len(con_df)) else pd.DataFrame(columns=EFFECT_COLUMNS)
+    es = (
+        pd.concat([d for d in (arm_df, con_df) if not d.empty], ignore_index=True)
+        if (len(arm_df) or len(con_df))
+        else pd.DataFrame(columns=EFFECT_COLUMNS)
+    )
     for c in EFFECT_COLUMNS:
         if c not in es:
             es[c] = np.nan
     order = {b: i for i, b in enumerate([*cfg["time_bins"], cfg.get("window_bin") or "any_time", "followup"])}
-    es = es.assign(_b=es["time_bin"].map(order)).sort_values(["outcome", "effect", "group", "_b", "study_id", "comparison"])
+    es = es.assign(_b=es["time_bin"].map(order)).sort_values(
+        ["outcome", "effect", "group", "_b", "study_id", "comparison"]
+    )
     es = es[EFFECT_COLUMNS].reset_index(drop=True)
     es["primary"] = in_primary(es, cfg)
     return es, _unused_rows(ds, es)
@@ -294,8 +400,14 @@ def _unused_rows(ds: Dataset, es: pd.DataFrame) -> pd.DataFrame:
         for _, r in ds[table].iterrows():
             key = f"{table}.csv:{int(r['_row'])}"
             if key not in used:
-                out.append({"table": f"{table}.csv", "row": int(r["_row"]), "study_id": r["study_id"],
-                            "reason": _why_unused(ds, table, r)})  # fmt: skip
+                out.append(
+                    {
+                        "table": f"{table}.csv",
+                        "row": int(r["_row"]),
+                        "study_id": r["study_id"],
+                        "reason": _why_unused(ds, table, r),
+                    }
+                )
     return pd.DataFrame(out, columns=["table", "row", "study_id", "reason"])
 
 

@@ -113,8 +113,11 @@ def _time_unless(column: str, allowed) -> Callable[[dict], list[tuple[str, str, 
     def check(r: dict) -> list[tuple[str, str, str]]:
         if allowed(r.get(column)):
             return []
-        return [(c, "is empty but required here", f"give it, or set {column}")
-                for c in ("time_h", "time_anchor") if r.get(c) is None]  # fmt: skip
+        return [
+            (c, "is empty but required here", f"give it, or set {column}")
+            for c in ("time_h", "time_anchor")
+            if r.get(c) is None
+        ]
 
     return check
 
@@ -138,8 +141,18 @@ def _relapse_counts(r: dict) -> list[tuple[str, str, str]]:
         out.append(("n_responders", "n_relapsed is given without n_responders", "give the denominator"))
     if k is None and r.get("proportion_relapsed") is None and r.get("median_days_to_relapse") is None:
         out.append(("n_relapsed", "row has no relapse count, proportion or median time", "give one"))
-    if (k is not None or r.get("proportion_relapsed") is not None) and r.get("followup_days") is None and not r.get("relapse_definition"):
-        out.append(("followup_days", "relapses are given without followup_days or a definition saying over what time", "give one"))
+    if (
+        (k is not None or r.get("proportion_relapsed") is not None)
+        and r.get("followup_days") is None
+        and not r.get("relapse_definition")
+    ):
+        out.append(
+            (
+                "followup_days",
+                "relapses are given without followup_days or a definition saying over what time",
+                "give one",
+            )
+        )
     return out
 
 
@@ -264,8 +277,15 @@ RELAPSE = TableSpec(
         Column("n_responders", "int", nullable=True, min=1),
         Column("n_relapsed", "int", nullable=True, min=0),
         Column("followup_days", "float", nullable=True, min=0, min_exclusive=True),
-        Column("proportion_relapsed", "float", required=False, nullable=True, min=0, max=1,
-               hint="the printed share relapsed (0..1) when counts are not printed"),
+        Column(
+            "proportion_relapsed",
+            "float",
+            required=False,
+            nullable=True,
+            min=0,
+            max=1,
+            hint="the printed share relapsed (0..1) when counts are not printed",
+        ),
         Column("median_days_to_relapse", "float", nullable=True, min=0),
         Column("median_ci_low", "float", nullable=True, min=0),
         Column("median_ci_high", "float", nullable=True, min=0),
@@ -383,9 +403,11 @@ def _read_raw(path: Path, display: str) -> tuple[list[str], list[list[str]], lis
     if not data.strip():
         return [], [], [Problem(display, None, None, "file is empty", "write at least the header row")]
     if data.startswith(b"\xef\xbb\xbf"):
-        return [], [], [
-            Problem(display, 1, None, "file starts with a byte-order mark (BOM)", "save as UTF-8 without BOM")
-        ]
+        return (
+            [],
+            [],
+            [Problem(display, 1, None, "file starts with a byte-order mark (BOM)", "save as UTF-8 without BOM")],
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -397,9 +419,7 @@ def _read_raw(path: Path, display: str) -> tuple[list[str], list[list[str]], lis
         return [], [], [Problem(display, None, None, f"not parseable as CSV: {exc}", "check quoting")]
     header = [h.strip() for h in rows[0]]
     if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|")):
-        return [], [], [
-            Problem(display, 1, None, "header is not comma-separated", "use ',' as the delimiter")
-        ]
+        return [], [], [Problem(display, 1, None, "header is not comma-separated", "use ',' as the delimiter")]
     return header, rows[1:], []
 
 
@@ -475,9 +495,7 @@ def _check_header(header: Sequence[str], spec: TableSpec, display: str) -> list[
         seen.add(name)
     for col in spec.columns:
         if col.required and col.name not in seen:
-            problems.append(
-                Problem(display, 1, col.name, "required column is missing", "add it to the header")
-            )
+            problems.append(Problem(display, 1, col.name, "required column is missing", "add it to the header"))
     return problems
 
 
@@ -550,7 +568,13 @@ def _cross_checks(t: dict[str, pd.DataFrame], data_dir: Path) -> list[Problem]:
         for _, r in t[name].iterrows():
             if r["study_id"] not in studies:
                 problems.append(
-                    Problem(fname(name), r["_row"], "study_id", f"study '{r['study_id']}' is not in studies.csv", "add the study or fix the id")
+                    Problem(
+                        fname(name),
+                        r["_row"],
+                        "study_id",
+                        f"study '{r['study_id']}' is not in studies.csv",
+                        "add the study or fix the id",
+                    )
                 )
     for name, arm_cols in (
         ("outcomes_binary", ("arm_id",)),
@@ -561,13 +585,25 @@ def _cross_checks(t: dict[str, pd.DataFrame], data_dir: Path) -> list[Problem]:
             for col in arm_cols:
                 if r["study_id"] in studies and (r["study_id"], r[col]) not in arms:
                     problems.append(
-                        Problem(fname(name), r["_row"], col, f"arm '{r[col]}' of study '{r['study_id']}' is not in arms.csv", "add the arm or fix the id")
+                        Problem(
+                            fname(name),
+                            r["_row"],
+                            col,
+                            f"arm '{r[col]}' of study '{r['study_id']}' is not in arms.csv",
+                            "add the arm or fix the id",
+                        )
                     )
     if "screening" in t:
         screened = set(t["screening"]["study_id"])
         for _, r in t["studies"].iterrows():
             if r["study_id"] not in screened:
                 problems.append(
-                    Problem(fname("studies"), r["_row"], "study_id", f"study '{r['study_id']}' is missing from screening.csv", "log every included study in screening.csv")
+                    Problem(
+                        fname("studies"),
+                        r["_row"],
+                        "study_id",
+                        f"study '{r['study_id']}' is missing from screening.csv",
+                        "log every included study in screening.csv",
+                    )
                 )
     return problems

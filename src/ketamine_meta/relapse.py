@@ -14,13 +14,40 @@ from . import effects
 from .analyses import pool_one
 
 STUDY_COLUMNS = [
-    "study_id", "condition", "window", "followup_days", "n_responders", "n_relapsed",
-    "proportion", "ci_low", "ci_high", "yi", "vi", "relapse_definition", "source_row",
-]  # fmt: skip
+    "study_id",
+    "condition",
+    "window",
+    "followup_days",
+    "n_responders",
+    "n_relapsed",
+    "proportion",
+    "ci_low",
+    "ci_high",
+    "yi",
+    "vi",
+    "relapse_definition",
+    "source_row",
+]
 POOLED_COLUMNS = [
-    "analysis_id", "condition", "window", "k", "n_participants", "estimate", "ci_low", "ci_high",
-    "pi_low", "pi_high", "tau2", "i2", "q", "q_p", "method", "ci_method", "studies", "note",
-]  # fmt: skip
+    "analysis_id",
+    "condition",
+    "window",
+    "k",
+    "n_participants",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "tau2",
+    "i2",
+    "q",
+    "q_p",
+    "method",
+    "ci_method",
+    "studies",
+    "note",
+]
 MEDIAN_COLUMNS = ["condition", "k", "median_of_medians", "min", "max", "studies"]
 
 
@@ -43,14 +70,23 @@ def relapse_by_study(relapse: pd.DataFrame, cfg: dict) -> pd.DataFrame:
         x, n = float(r["n_relapsed"]), float(r["n_responders"])
         yi, vi = effects.logit_p(x, n, add)
         yi, vi = float(yi), float(vi)
-        rows.append({
-            "study_id": r["study_id"], "condition": r["condition"],
-            "window": window_of(float(r["followup_days"]), windows) or "",
-            "followup_days": float(r["followup_days"]), "n_responders": n, "n_relapsed": x,
-            "proportion": x / n, "ci_low": float(effects.inv_logit(yi - z * np.sqrt(vi))),
-            "ci_high": float(effects.inv_logit(yi + z * np.sqrt(vi))), "yi": yi, "vi": vi,
-            "relapse_definition": r["relapse_definition"], "source_row": f"relapse.csv:{int(r['_row'])}",
-        })  # fmt: skip
+        rows.append(
+            {
+                "study_id": r["study_id"],
+                "condition": r["condition"],
+                "window": window_of(float(r["followup_days"]), windows) or "",
+                "followup_days": float(r["followup_days"]),
+                "n_responders": n,
+                "n_relapsed": x,
+                "proportion": x / n,
+                "ci_low": float(effects.inv_logit(yi - z * np.sqrt(vi))),
+                "ci_high": float(effects.inv_logit(yi + z * np.sqrt(vi))),
+                "yi": yi,
+                "vi": vi,
+                "relapse_definition": r["relapse_definition"],
+                "source_row": f"relapse.csv:{int(r['_row'])}",
+            }
+        )
     out = pd.DataFrame(rows, columns=STUDY_COLUMNS)
     return out.sort_values(["condition", "study_id", "followup_days"]).reset_index(drop=True)
 
@@ -65,8 +101,14 @@ def pool_relapse(by_study: pd.DataFrame, cfg: dict) -> pd.DataFrame:
         cell = cell.drop_duplicates("study_id")
         cell = cell.assign(effect="logit_p", n_treatment=cell["n_responders"], n_control=np.nan)
         res = pool_one(cell, cfg["model"])
-        rows.append({"analysis_id": f"relapse.{cond}.{win}", "condition": cond, "window": win,
-                     **{k: res[k] for k in POOLED_COLUMNS if k in res}})  # fmt: skip
+        rows.append(
+            {
+                "analysis_id": f"relapse.{cond}.{win}",
+                "condition": cond,
+                "window": win,
+                **{k: res[k] for k in POOLED_COLUMNS if k in res},
+            }
+        )
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)
 
 
@@ -76,7 +118,14 @@ def median_summary(relapse: pd.DataFrame) -> pd.DataFrame:
     med = relapse[relapse["median_days_to_relapse"].notna()]
     for cond, cell in med.groupby("condition", sort=True):
         per_study = cell.groupby("study_id")["median_days_to_relapse"].first()
-        rows.append({"condition": cond, "k": len(per_study),
-                     "median_of_medians": float(np.median(per_study)), "min": float(per_study.min()),
-                     "max": float(per_study.max()), "studies": ";".join(sorted(per_study.index))})  # fmt: skip
+        rows.append(
+            {
+                "condition": cond,
+                "k": len(per_study),
+                "median_of_medians": float(np.median(per_study)),
+                "min": float(per_study.min()),
+                "max": float(per_study.max()),
+                "studies": ";".join(sorted(per_study.index)),
+            }
+        )
     return pd.DataFrame(rows, columns=MEDIAN_COLUMNS)

@@ -1,0 +1,213 @@
+"""One function per pipeline step: read named inputs, compute, write named outputs.
+
+The Snakemake rules call these through the thin scripts in ``workflow/scripts/``; each also runs
+without Snakemake (``python workflow/scripts/<step>.py --help``). Config is the resolved config
+file the workflow writes, so a step never reads Snakemake's globals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import analyses, claims, comparisons, metrics, outputs, plots, provenance, relapse
+from .config import load_config
+from .io import TABLES, load_dataset
+
+
+def _read(path) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def model_phrase(cfg: dict) -> str:
+    """The model named in every caption: estimator, CI method, level, zero-cell correction."""
+    m = cfg["model"]
+    ci = "Knapp-Hartung t intervals (k-1 df)" if m["test"] == "knha" else "normal (z) intervals"
+    return (
+        f"random-effects model, tau^2 by {m['method']}, {ci}, {m['level']:.0%} level; "
+        f"{m['add']} added to cells of tables with a zero; multi-arm trials: {cfg['handling']['multi_arm']}; "
+        f"crossover trials: {cfg['handling']['crossover']}"
+    )
+
+
+def validate(config_path, report_path) -> None:
+    """Load every input once; any problem raises before a result is written."""
+    cfg = load_config(config_path)
+    ds = load_dataset(cfg["data_dir"])
+    registry = claims.load_claims(cfg["claims_file"], seeds_dir=_seeds_dir())
+    lines = [f"data_dir: {cfg['data_dir']}"]
+    lines += [f"{name}.csv: {len(df)} rows" for name, df in ds.tables.items()]
+    lines.append(f"claims: {len(registry)} entries in {cfg['claims_file']}")
+    outputs.write_text("\n".join(lines), report_path)
+
+
+def _seeds_dir() -> Path | None:
+    """The seed documents live beside the project (../shared/seeds) when available."""
+    here = Path.cwd().resolve().parent / "shared" / "seeds"
+    return here if here.is_dir() else None
+
+
+def effect_sizes(config_path, out_effects, out_unused) -> None:
+    cfg = load_config(config_path)
+    es, unused = comparisons.build_effect_sizes(load_dataset(cfg["data_dir"]), cfg)
+    outputs.write_csv(es, out_effects)
+    outputs.write_csv(unused, out_unused)
+
+
+def pool(config_path, effects_csv, out_pooled, out_routes) -> None:
+    cfg = load_config(config_path)
+    es = _read(effects_csv)
+    outputs.write_csv(analyses.run_pooling(es, cfg), out_pooled)
+    outputs.write_csv(analyses.route_comparisons(es, cfg), out_routes)
+
+
+def relapse_step(config_path, out_studies, out_pooled, out_medians) -> None:
+    cfg = load_config(config_path)
+    table = load_dataset(cfg["data_dir"])["relapse"]
+    by_study = relapse.relapse_by_study(table, cfg)
+    outputs.write_csv(by_study, out_studies)
+    outputs.write_csv(relapse.pool_relapse(by_study, cfg), out_pooled)
+    outputs.write_csv(relapse.median_summary(table), out_medians)
+
+
+def metrics_step(
+    config_path, pooled_csv, routes_csv, relapse_pooled_csv, medians_csv, effects_csv, out_metrics
+) -> None:
+    cfg = load_config(config_path)
+    ds = load_dataset(cfg["data_dir"])
+    ref = ds.tables.get("reference_values")
+    table = metrics.build_metrics(
+        cfg,
+        _read(pooled_csv),
+        _read(routes_csv),
+        _read(relapse_pooled_csv),
+        _read(medians_csv),
+        _read(effects_csv),
+        ref,
+    )
+    outputs.write_csv(table, out_metrics)
+
+
+def claims_step(config_path, metrics_csv, out_csv, out_md) -> None:
+    cfg = load_config(config_path)
+    registry = claims.load_claims(cfg["claims_file"])
+    table = claims.evaluate_all(registry, _read(metrics_csv), cfg)
+    outputs.write_csv(table, out_csv)
+    outputs.write_text(claims.claims_markdown(table, cfg), out_md)
+
+
+def forest_step(config_path, effects_csv, pooled_csv, out_dir, out_index) -> None:
+    """One forest plot per primary outcome x effect x group x time bin with k >= min_k_forest."""
+    cfg = load_config(config_path)
+    es, pooled = _read(effects_csv), _read(pooled_csv)
+    es = es[es["primary"].astype(bool)]
+    prim = pooled[pooled["subset"] == "primary"]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = []
+    for (outcome, effect, group, time_bin), cell in es.groupby(["outcome", "effect", "group", "time_bin"], sort=True):
+        p = prim[
+            (prim["outcome"] == outcome)
+            & (prim["effect"] == effect)
+            & (prim["group"] == group)
+            & (prim["time_bin"] == time_bin)
+        ]
+        k_all = int(p.loc[p["route"] == "all", "k"].iloc[0]) if (p["route"] == "all").any() else 0
+        if k_all < cfg["model"]["min_k_forest"]:
+            continue
+        stem = metrics.forest_name(outcome, effect, group, time_bin)
+        what = "ketamine vs control" if group == "contrast" else f"{group.replace('_', '-')} arms"
+        title = f"{outcome.replace('_', ' ').capitalize()}, {what}, {metrics._bin_label(cfg, time_bin)}"
+        caption = (
+            f"{title}. Data: {k_all} studies from {cfg['data_dir']} (primary set: controls "
+            f"{', '.join(cfg['handling']['controls'])}). Effect: {plots.EFFECT_AXIS[effect][0]}; "
+            f"study intervals are 95% z intervals from escalc variances. Model: {model_phrase(cfg)}. "
+            "Dotted lines: prediction intervals (predict.rma)."
+        )
+        outputs.save_figure(plots.forest_plot(cell, p, title), out_dir / stem, caption)
+        index.append(
+            {
+                "figure": f"figures/forest/{stem}.png",
+                "outcome": outcome,
+                "effect": effect,
+                "group": group,
+                "time_bin": time_bin,
+                "k": k_all,
+                "caption": caption,
+            }
+        )
+    outputs.write_csv(
+        pd.DataFrame(index, columns=["figure", "outcome", "effect", "group", "time_bin", "k", "caption"]), out_index
+    )
+
+
+def timecourse_step(config_path, pooled_csv, out_stem) -> None:
+    cfg = load_config(config_path)
+    fig = plots.timecourse_plot(_read(pooled_csv), cfg["time_bins"])
+    caption = (
+        "Pooled Hedges' g (ketamine vs control, depression scores) in each time bin, per route group and "
+        "all routes; bars are CIs, the shaded band the prediction interval for all routes; point size "
+        "grows with k. Bins (hours after the dose): "
+        + "; ".join(f"{b['label']} ({b['low_h']}-{b['high_h']} h)" for b in cfg["time_bins"].values())
+        + f". Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}."
+    )
+    outputs.save_figure(fig, out_stem, caption)
+
+
+def relapse_figure_step(config_path, studies_csv, pooled_csv, claims_csv, out_stem) -> None:
+    cfg = load_config(config_path)
+    raw = load_dataset(cfg["data_dir"])["relapse"]
+    printed = raw[raw["n_relapsed"].isna() & raw["proportion_relapsed"].notna() & raw["followup_days"].notna()]
+    pooled = _read(pooled_csv)
+    cl = _read(claims_csv)
+    boxes = []
+    for _, r in cl[cl["metric"].str.startswith("relapse.proportion")].iterrows():
+        lo, hi = plots._claimed_range(r["claimed"])
+        win = r["metric"].split(".")[-1]
+        if win in cfg["relapse"]["windows"]:
+            boxes.append((r["claim_id"], cfg["relapse"]["windows"][win]["nominal_days"], lo, hi))
+    fig = plots.relapse_plot(_read(studies_csv), printed, pooled, cfg["relapse"]["windows"], boxes)
+    windows = "; ".join(f"{k}: days {w['low_days']}-{w['high_days']}" for k, w in cfg["relapse"]["windows"].items())
+    caption = (
+        f"Proportion of responders who relapsed by the follow-up day each study reports, with 95% logit "
+        f"intervals (filled) or as a printed percentage without a count (open). Diamonds: pooled "
+        f"proportion per window ({windows}), logit {model_phrase(cfg)}. Dashed boxes: the documents' "
+        f"claims. Data: {cfg['data_dir']}/relapse.csv."
+    )
+    outputs.save_figure(fig, out_stem, caption)
+
+
+def claims_figures_step(config_path, claims_csv, out_overview, out_estimates) -> None:
+    cfg = load_config(config_path)
+    cl = _read(claims_csv)
+    outputs.save_figure(
+        plots.claims_overview(cl),
+        out_overview,
+        f"Verdicts of the {len(cl)} claims in the registry ({cfg['claims_file']}), per seed document. "
+        f"Rules in config/README.md. Pooled numbers: {model_phrase(cfg)}.",
+    )
+    outputs.save_figure(
+        plots.claims_estimates(cl),
+        out_estimates,
+        "Each testable claim's claimed value or range (grey) against the regenerated estimate and its "
+        f"interval (CI; for median days the range of study medians), coloured by verdict. {model_phrase(cfg)}.",
+    )
+
+
+def provenance_step(config_path, out_json, code_files) -> None:
+    code_files = [code_files] if isinstance(code_files, str) else code_files
+    cfg = load_config(config_path)
+    data = sorted(
+        str(Path(cfg["data_dir"]) / t.filename)
+        for t in TABLES.values()
+        if (Path(cfg["data_dir"]) / t.filename).exists()
+    )
+    prov = provenance.build({"data": data, "claims": [cfg["claims_file"]], "code": sorted(code_files)}, cfg)
+    outputs.write_text(provenance.dumps(prov), out_json)
+
+
+def publish_step(src_root, dst_root, items) -> None:
+    """Copy each relative path in ``items`` from the staging folder to the results folder."""
+    items = [items] if isinstance(items, str) else items
+    outputs.publish([(Path(src_root) / i, Path(dst_root) / i) for i in items])

@@ -1,0 +1,18 @@
+rule claims:
+    # a verdict and a checkable reason for every claim in the registry
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        metrics=rules.metrics.output.metrics,
+        registry=config["claims_file"],
+    output:
+        csv=f"{WORK}/claims.csv",
+        md=f"{WORK}/claims.md",
+    log:
+        f"{WORK}/logs/claims.log",
+    conda:
+        ENV
+    params:
+        cmd=step("claims"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --metrics_csv {input.metrics}"
+        " --out_csv {output.csv} --out_md {output.md} --log {log}"

@@ -1,0 +1,18 @@
+rule effect_sizes:
+    # escalc-equivalent effect sizes, one row per study x comparison x outcome x time bin
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        ok=rules.validate.output.report,
+        tables=DATA_TABLES,
+    output:
+        effects=f"{WORK}/tables/effect_sizes.csv",
+        unused=f"{WORK}/tables/unused_rows.csv",
+    log:
+        f"{WORK}/logs/effect_sizes.log",
+    conda:
+        ENV
+    params:
+        cmd=step("effect_sizes"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --out_effects {output.effects}"
+        " --out_unused {output.unused} --log {log}"

@@ -1,0 +1,85 @@
+FIG = f"{WORK}/figures"
+FIG_EXT = ["png", "svg", "caption.txt"]
+
+
+rule forest:
+    # one forest plot per primary outcome x effect x group x time bin (k >= min_k_forest)
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        effects=rules.effect_sizes.output.effects,
+        pooled=rules.pool.output.pooled,
+    output:
+        folder=directory(f"{FIG}/forest"),
+        index=f"{WORK}/tables/forest_index.csv",
+    log:
+        f"{WORK}/logs/forest.log",
+    conda:
+        ENV
+    params:
+        cmd=step("forest"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
+        " --pooled_csv {input.pooled} --out_dir {output.folder}"
+        " --out_index {output.index} --log {log}"
+
+
+rule timecourse:
+    # pooled effect over time by route
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        pooled=rules.pool.output.pooled,
+    output:
+        multiext(f"{FIG}/timecourse", ".png", ".svg", ".caption.txt"),
+    log:
+        f"{WORK}/logs/timecourse.log",
+    conda:
+        ENV
+    params:
+        cmd=step("timecourse"),
+        stem=lambda wildcards, output: output[0][: -len(".png")],
+    shell:
+        "{params.cmd} --config_path {input.cfg} --pooled_csv {input.pooled}"
+        " --out_stem {params.stem} --log {log}"
+
+
+rule relapse_figure:
+    # relapse after response, study by study, with pooled windows and the claims
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        studies=rules.relapse.output.studies,
+        pooled=rules.relapse.output.pooled,
+        claims=rules.claims.output.csv,
+        tables=DATA_TABLES,
+    output:
+        multiext(f"{FIG}/relapse", ".png", ".svg", ".caption.txt"),
+    log:
+        f"{WORK}/logs/relapse_figure.log",
+    conda:
+        ENV
+    params:
+        cmd=step("relapse_figure"),
+        stem=lambda wildcards, output: output[0][: -len(".png")],
+    shell:
+        "{params.cmd} --config_path {input.cfg} --studies_csv {input.studies}"
+        " --pooled_csv {input.pooled} --claims_csv {input.claims}"
+        " --out_stem {params.stem} --log {log}"
+
+
+rule claims_figures:
+    # verdicts per document, and claimed vs regenerated numbers
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        claims=rules.claims.output.csv,
+    output:
+        multiext(f"{FIG}/claims_overview", ".png", ".svg", ".caption.txt"),
+        multiext(f"{FIG}/claims_estimates", ".png", ".svg", ".caption.txt"),
+    log:
+        f"{WORK}/logs/claims_figures.log",
+    conda:
+        ENV
+    params:
+        cmd=step("claims_figures"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --claims_csv {input.claims}"
+        f" --out_overview {FIG}/claims_overview --out_estimates {FIG}/claims_estimates"
+        " --log {log}"

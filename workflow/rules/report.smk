@@ -1,0 +1,63 @@
+# Everything published to the results folder, relative to WORK and RESULTS alike.
+PUBLISHED = [
+    "tables/effect_sizes.csv",
+    "tables/unused_rows.csv",
+    "tables/pooled.csv",
+    "tables/route_comparisons.csv",
+    "tables/relapse_studies.csv",
+    "tables/relapse_pooled.csv",
+    "tables/relapse_medians.csv",
+    "tables/metrics.csv",
+    "tables/forest_index.csv",
+    "claims.csv",
+    "claims.md",
+    "provenance.json",
+    *[
+        f"figures/{name}.{ext}"
+        for name in ("timecourse", "relapse", "claims_overview", "claims_estimates")
+        for ext in FIG_EXT
+    ],
+]
+
+
+rule provenance:
+    # input hashes, package versions, the config used and the git state of the sources
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        tables=DATA_TABLES,
+        registry=config["claims_file"],
+        code=CODE_FILES,
+    output:
+        json=f"{WORK}/provenance.json",
+    log:
+        f"{WORK}/logs/provenance.log",
+    conda:
+        ENV
+    params:
+        cmd=step("provenance"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --out_json {output.json}"
+        " --code_files {input.code} --log {log}"
+
+
+rule publish:
+    # the only rule that writes RESULTS: it runs after every other job succeeded
+    input:
+        [f"{WORK}/{p}" for p in PUBLISHED],
+        forest=rules.forest.output.folder,
+    output:
+        [f"{RESULTS}/{p}" for p in PUBLISHED],
+        forest=directory(f"{RESULTS}/figures/forest"),
+    log:
+        f"{WORK}/logs/publish.log",
+    conda:
+        ENV
+    params:
+        cmd=step("publish"),
+        published=" ".join([*PUBLISHED, "figures/forest"]),
+        # the folders are the forest folders' parents, two levels up
+        src=lambda wildcards, input: str(Path(input.forest).parent.parent),
+        dst=lambda wildcards, output: str(Path(output.forest).parent.parent),
+    shell:
+        "{params.cmd} --src_root {params.src} --dst_root {params.dst}"
+        " --items {params.published} --log {log}"

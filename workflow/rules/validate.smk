@@ -1,0 +1,31 @@
+rule resolved_config:
+    # The config actually used (config.yaml + --config overrides) as one file every step reads;
+    # it is rewritten only when a value changes, which reruns exactly the affected steps.
+    output:
+        cfg=f"{WORK}/config.json",
+    log:
+        f"{WORK}/logs/resolved_config.log",
+    params:
+        text=json.dumps(config, sort_keys=True, indent=2),
+    run:
+        Path(output.cfg).write_text(f"{params.text}\n")
+        Path(log[0]).write_text("wrote resolved config\n")
+
+
+rule validate:
+    # Loads every contract table and the claims registry; any problem stops the run here,
+    # before any result is written, with file, row, column and rule in the message.
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        tables=DATA_TABLES,
+        claims=config["claims_file"],
+    output:
+        report=f"{WORK}/validation.txt",
+    log:
+        f"{WORK}/logs/validate.log",
+    conda:
+        ENV
+    params:
+        cmd=step("validate"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --report_path {output.report} --log {log}"
