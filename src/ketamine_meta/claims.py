@@ -175,7 +175,7 @@ def load_claims(path: str | Path, seeds_dir: str | Path | None = None) -> list[C
                 safe_eval(str(entry.get("expression", "")))
             except (ValueError, SyntaxError, ZeroDivisionError) as exc:
                 problems.append(f"{where}, field 'expression': {exc}")
-        if seeds_dir is not None:
+        if seeds_dir:
             seed = Path(seeds_dir) / entry["document"]
             if not seed.exists():
                 problems.append(f"{where}, field 'document': no such seed document {seed}")

@@ -1,0 +1,155 @@
+"""The whole workflow through Snakemake: outputs, reruns, bad input, determinism.
+
+These tests run ``snakemake`` in a subprocess on the small test data set (seconds) and once on the
+shipped extraction; they write only below pytest's temporary folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from helpers import ROOT, copy_valid, edit_csv, make_config
+
+from ketamine_meta.pooling import rma
+
+pytestmark = pytest.mark.pipeline
+
+
+def snakemake(cfg: dict, tmp: Path, *extra: str) -> subprocess.CompletedProcess:
+    cfg_path = tmp / f"config_{abs(hash(str(sorted(cfg.items())))) % 10**8}.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-c2",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(ROOT),
+        "--configfile",
+        str(cfg_path),
+        *extra,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pipe")
+    cfg = make_config(results_dir=str(tmp / "results"), work_dir=str(tmp / "work"))
+    proc = snakemake(cfg, tmp)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return tmp, cfg
+
+
+def test_outputs_exist_as_the_contract_names_them(run):
+    tmp, _ = run
+    res = tmp / "results"
+    for rel in (
+        "tables/effect_sizes.csv",
+        "tables/pooled.csv",
+        "claims.csv",
+        "claims.md",
+        "provenance.json",
+        "figures/timecourse.png",
+        "figures/timecourse.svg",
+        "figures/claims_overview.svg",
+        "figures/relapse.png",
+        "figures/forest/forest_depression_smd_contrast_h24.svg",
+    ):
+        assert (res / rel).stat().st_size > 0, rel
+
+
+def test_pooled_table_equals_rma_on_the_effect_sizes(run):
+    tmp, _ = run
+    es = pd.read_csv(tmp / "results/tables/effect_sizes.csv")
+    pooled = pd.read_csv(tmp / "results/tables/pooled.csv").set_index("analysis_id")
+    sel = es[(es["outcome"] == "depression") & (es["time_bin"] == "h24") & es["primary"]]
+    assert sorted(sel["study_id"]) == ["alpha2001", "beta2002", "gamma2003"]
+    fit = rma(sel["yi"], sel["vi"], method="REML", test="knha")
+    row = pooled.loc["depression.smd.contrast.all.h24.primary"]
+    assert row["k"] == 3
+    np.testing.assert_allclose(
+        row[["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2"]].astype(float),
+        [fit.beta, fit.ci_low, fit.ci_high, fit.pi_low, fit.pi_high, fit.tau2],
+        atol=1e-9,
+    )
+    assert (row["method"], row["ci_method"]) == ("REML", "knha")
+
+
+def test_claim_verdicts_on_test_data(run):
+    tmp, _ = run
+    c = pd.read_csv(tmp / "results/claims.csv").set_index("claim_id")
+    assert c.loc["t_arith", "verdict"] == "contradicted"
+    assert c.loc["t_none", "verdict"] == "not_testable"
+    assert c.loc["t_oral_absent", "verdict"] == "not_testable"  # no oral studies in the test data
+    assert c.loc["t_relapse", "verdict"] == "reproduced"  # 10/16 relapsed by day 28
+    assert c.loc["t_relapse", "regenerated"] == pytest.approx(10 / 16)
+    ratio = c.loc["t_ratio"]
+    smd = c.loc["t_smd_24h", "regenerated"]
+    assert ratio["regenerated"] == pytest.approx(smd / 0.3)
+
+
+def test_second_call_does_nothing(run):
+    tmp, cfg = run
+    proc = snakemake(cfg, tmp, "-n")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_bad_input_stops_before_results_change(run, tmp_path):
+    tmp, cfg = run
+    before = tree_digest(tmp / "results")
+    data = copy_valid(tmp_path / "bad")
+    edit_csv(data / "outcomes_binary.csv", ",madrs,15,30", ",madrs,45,30")
+    proc = snakemake({**cfg, "data_dir": str(data)}, tmp)
+    assert proc.returncode != 0
+    assert "outcomes_binary.csv, row 2, column 'events': events (45) exceed total (30)" in proc.stderr + proc.stdout
+    assert tree_digest(tmp / "results") == before
+
+
+def test_unknown_config_key_is_refused(run):
+    tmp, cfg = run
+    proc = snakemake({**cfg, "estimator": "REML"}, tmp, "-n")
+    assert proc.returncode != 0
+    assert "'estimator' was unexpected" in proc.stderr + proc.stdout
+
+
+def test_outputs_are_byte_identical_across_runs(run, tmp_path):
+    tmp, cfg = run
+    other = {**cfg, "results_dir": str(tmp_path / "again"), "work_dir": str(tmp_path / "work")}
+    assert snakemake(other, tmp_path).returncode == 0
+    a, b = tree_digest(tmp / "results"), tree_digest(tmp_path / "again")
+    differing = sorted(k for k in a if k != "provenance.json" and a[k] != b.get(k))
+    assert a.keys() == b.keys() and not differing, differing
+
+
+def test_shipped_data_central_claims(tmp_path):
+    """The shipped extraction end to end: the central claims get verdicts with real studies."""
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg.update(results_dir=str(tmp_path / "results"), work_dir=str(tmp_path / "work"))
+    proc = snakemake(cfg, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    c = pd.read_csv(tmp_path / "results/claims.csv")
+    assert set(c["verdict"]) <= {"reproduced", "partly", "contradicted", "not_testable"}
+    central = c[c["central"]]
+    testable = central[central["verdict"] != "not_testable"]
+    assert len(testable) >= 5
+    assert (testable["k"] >= 1).all()
+    assert not c[(c["verdict"] == "reproduced") & (c["metric"] != "arithmetic")]["k"].isna().any()
