@@ -51,10 +51,12 @@ def main(step_name: str, argv: list[str] | None = None) -> int:
 
     ``python workflow/scripts/pool.py --help`` prints the step's documentation.
     """
-    from . import steps
+    import importlib
 
+    # "pool" -> ketamine_meta.steps.pool; "report.build" -> ketamine_meta.report.build
+    module, _, func = step_name.rpartition(".")
+    step = getattr(importlib.import_module(f"ketamine_meta.{module or 'steps'}"), func)
     argv = sys.argv[1:] if argv is None else argv
-    step = getattr(steps, step_name)
     if argv in (["-h"], ["--help"]):
         print(step.__doc__ or step_name)
         import inspect
