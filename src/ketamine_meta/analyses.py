@@ -42,13 +42,14 @@ POOLED_COLUMNS = [
     "note",
 ]
 
-ROUTE_COLUMNS = [
+MODERATOR_COLUMNS = [
+    "moderator",
     "outcome",
     "effect",
     "time_bin",
     "subset",
     "k",
-    "routes",
+    "levels",
     "reference",
     "qm",
     "qm_df",
@@ -63,6 +64,16 @@ ROUTE_COLUMNS = [
     "tau2",
     "studies",
 ]
+
+
+SUBGROUP_COLUMNS = [
+    "moderator", "outcome", "effect", "time_bin", "level", "k", "n_participants", "estimate", "ci_low", "ci_high",
+    "pi_low", "pi_high", "tau2", "i2", "method", "ci_method", "studies",
+]  # fmt: skip
+DOSE_COLUMNS = [
+    "outcome", "effect", "time_bin", "subset", "k", "slope_per_mg_per_kg", "se", "ci_low", "ci_high", "p", "doses",
+    "method", "ci_method", "tau2", "studies",
+]  # fmt: skip
 
 
 def to_reporting_scale(effect: str, x):
@@ -152,60 +163,103 @@ def run_pooling(es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def route_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.DataFrame:
-    """Mixed-effects test of route as a moderator per outcome x effect x time bin (contrasts only).
+def _levels(sub: pd.DataFrame, spec: dict) -> pd.Series:
+    """The moderator's level of each row, after the config's optional recoding."""
+    recode = spec.get("recode", {})
+    return sub[spec["column"]].astype(str).map(lambda x: recode.get(x, x))
 
-    ``rma(yi, vi, mods = ~ factor(route))`` with IV as the reference when present: QM is the
-    omnibus test (F under ``knha``), and every pair of routes gets its difference with a CI from
-    the model's covariance (one common τ², metafor's default for a categorical moderator).
+
+def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.DataFrame:
+    """Mixed-effects test of each categorical moderator per outcome x effect x time bin.
+
+    For every moderator in the config (``moderators``: route, control type, drug, population,
+    dosing), ``rma(yi, vi, mods = ~ factor(level))`` with the configured reference level first:
+    QM is the omnibus test (F with (m, k-p) df under ``knha``, chi-square under ``z``), and every
+    pair of levels gets its difference with a CI from the model's covariance (one common τ², as
+    metafor does for a categorical moderator). Contrasts (ketamine vs control) only.
     """
     model = cfg["model"]
     sub = subset_frames(es, cfg)[subset]
     sub = sub[sub["group"] == "contrast"]
     rows = []
+    for name, spec in cfg["moderators"].items():
+        cells = sub.assign(_level=_levels(sub, spec)).groupby(["outcome", "effect", "time_bin"], sort=True)
+        for (outcome, effect, time_bin), cell in cells:
+            levels = sorted(cell["_level"].unique(), key=lambda lv, ref=spec["reference"]: (lv != ref, lv))
+            if len(levels) < 2 or len(cell) <= len(levels):
+                continue
+            X = np.column_stack([(cell["_level"] == lv).astype(float) for lv in levels[1:]])
+            fit = rma(cell["yi"], cell["vi"], mods=X, method=model["method"], test=model["test"], level=model["level"])
+            crit, vcov = fit.crit, np.asarray(fit.vcov)
+            base = {
+                "moderator": name,
+                "outcome": outcome,
+                "effect": effect,
+                "time_bin": time_bin,
+                "subset": subset,
+                "k": fit.k,
+                "levels": ";".join(levels),
+                "reference": levels[0],
+                "qm": fit.qm,
+                "qm_df": ",".join(f"{d:g}" for d in fit.qm_df),
+                "qm_p": fit.qm_p,
+                "method": model["method"],
+                "ci_method": model["test"],
+                "tau2": fit.tau2,
+                "studies": ";".join(sorted(cell["study_id"])),
+            }
+            for i, a in enumerate(levels):
+                for j, b in enumerate(levels[:i]):
+                    # level l (not the reference) is coefficient l of the model
+                    ca = np.zeros(len(levels))
+                    ca[i] += 1 if i > 0 else 0
+                    ca[j] -= 1 if j > 0 else 0
+                    diff = float(ca @ np.asarray(fit.betas))
+                    se = float(np.sqrt(ca @ vcov @ ca))
+                    rows.append(
+                        {
+                            **base,
+                            "contrast": f"{a}_vs_{b}",
+                            "difference": diff,
+                            "se": se,
+                            "ci_low": diff - crit * se,
+                            "ci_high": diff + crit * se,
+                        }
+                    )
+    return pd.DataFrame(rows, columns=MODERATOR_COLUMNS)
+
+
+def subgroup_estimates(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.DataFrame:
+    """Separate pooled estimates per level of each moderator (the subgroup table beside the test)."""
+    sub = subset_frames(es, cfg)[subset]
+    sub = sub[sub["group"] == "contrast"]
+    rows = []
+    for name, spec in cfg["moderators"].items():
+        for (outcome, effect, time_bin, level), cell in sub.assign(_level=_levels(sub, spec)).groupby(
+            ["outcome", "effect", "time_bin", "_level"], sort=True
+        ):
+            res = pool_one(cell, cfg["model"])
+            rows.append({"moderator": name, "outcome": outcome, "effect": effect, "time_bin": time_bin, "level": level}
+                        | {k: res[k] for k in SUBGROUP_COLUMNS if k in res})  # fmt: skip
+    return pd.DataFrame(rows, columns=SUBGROUP_COLUMNS)
+
+
+def dose_regression(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.DataFrame:
+    """Meta-regression of the effect on ketamine dose in mg/kg, per outcome x effect x bin, for
+    comparisons whose ketamine arm(s) share one per-kg dose: ``rma(yi, vi, mods = ~ dose)``."""
+    model = cfg["model"]
+    sub = subset_frames(es, cfg)[subset]
+    sub = sub[(sub["group"] == "contrast") & sub["dose_mg_per_kg"].notna()]
+    rows = []
     for (outcome, effect, time_bin), cell in sub.groupby(["outcome", "effect", "time_bin"], sort=True):
-        routes = sorted(cell["route"].unique(), key=lambda r: (r != "iv", r))
-        if len(routes) < 2 or len(cell) <= len(routes):
+        if cell["dose_mg_per_kg"].nunique() < 2 or len(cell) < 3:
             continue
-        X = np.column_stack([(cell["route"] == r).astype(float) for r in routes[1:]])
-        fit = rma(cell["yi"], cell["vi"], mods=X, method=model["method"], test=model["test"], level=model["level"])
-        crit, vcov = fit.crit, np.asarray(fit.vcov)
-        base = {
-            "outcome": outcome,
-            "effect": effect,
-            "time_bin": time_bin,
-            "subset": subset,
-            "k": fit.k,
-            "routes": ";".join(routes),
-            "reference": routes[0],
-            "qm": fit.qm,
-            "qm_df": ",".join(f"{d:g}" for d in fit.qm_df),
-            "qm_p": fit.qm_p,
-            "method": model["method"],
-            "ci_method": model["test"],
-            "tau2": fit.tau2,
-            "studies": ";".join(sorted(cell["study_id"])),
-        }
-        for i, a in enumerate(routes):
-            for j, b in enumerate(routes):
-                if j >= i:
-                    continue
-                # coefficient index: route r (not the reference) is column routes.index(r)
-                ca = np.zeros(len(routes))
-                if i > 0:
-                    ca[i] += 1
-                if j > 0:
-                    ca[j] -= 1
-                diff = float(ca @ np.asarray(fit.betas))
-                se = float(np.sqrt(ca @ vcov @ ca))
-                rows.append(
-                    {
-                        **base,
-                        "contrast": f"{a}_vs_{b}",
-                        "difference": diff,
-                        "se": se,
-                        "ci_low": diff - crit * se,
-                        "ci_high": diff + crit * se,
-                    }
-                )
-    return pd.DataFrame(rows, columns=ROUTE_COLUMNS)
+        fit = rma(cell["yi"], cell["vi"], mods=cell["dose_mg_per_kg"].to_numpy(), method=model["method"],
+                  test=model["test"], level=model["level"])  # fmt: skip
+        b, se = fit.betas[1], fit.ses[1]
+        rows.append({"outcome": outcome, "effect": effect, "time_bin": time_bin, "subset": subset, "k": fit.k,
+                     "slope_per_mg_per_kg": b, "se": se, "ci_low": b - fit.crit * se, "ci_high": b + fit.crit * se,
+                     "p": fit.qm_p, "doses": ";".join(f"{x:g}" for x in sorted(cell["dose_mg_per_kg"].unique())),
+                     "method": model["method"], "ci_method": model["test"], "tau2": fit.tau2,
+                     "studies": ";".join(sorted(cell["study_id"]))})  # fmt: skip
+    return pd.DataFrame(rows, columns=DOSE_COLUMNS)

@@ -40,6 +40,13 @@ METRIC_PATTERNS = {
     "route_test": re.compile(rf"^route_test\.{_T}\.{_T}\.{_T}$"),
     "relapse": re.compile(rf"^relapse\.proportion\.{_T}\.{_T}$"),
     "relapse_days": re.compile(rf"^relapse\.median_days\.{_T}$"),
+    "reference": re.compile(rf"^reference\.{_T}$"),
+    "nnt": re.compile(rf"^nnt\.{_T}\.{_T}\.{_T}$"),
+    "moderator_diff": re.compile(rf"^moderator_diff\.{_T}\.{_T}\.{_T}\.{_T}\.{_T}_vs_{_T}$"),
+    "moderator_test": re.compile(rf"^moderator_test\.{_T}\.{_T}\.{_T}\.{_T}$"),
+    "dose_slope": re.compile(rf"^dose_slope\.{_T}\.{_T}\.{_T}$"),
+    "timecourse_effect": re.compile(rf"^timecourse\.effect\.{_T}\.{_T}$"),
+    "timecourse_hours": re.compile(rf"^timecourse\.(first_distinguishable|peak|last_distinguishable)\.{_T}$"),
     "study": re.compile(rf"^study\.[a-z]+[0-9]{{4}}[a-z]?\.{_T}\.(ketamine|control|single_arm)\.{_T}$"),
     "arithmetic": re.compile(r"^arithmetic$"),
     "none": re.compile(r"^none$"),
@@ -276,9 +283,12 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
     est, lo_u, hi_u = m["value"], m["ci_low"], m["ci_high"]
     if pd.isna(lo_u) or pd.isna(hi_u):
         lo_u = hi_u = est
-    what = f"{m['description']} (k = {int(m['k'])}: {m['studies'].replace(';', ', ')})"
+    if pd.notna(m["k"]):
+        what = f"{m['description']} (k = {int(m['k'])}: {str(m['studies']).replace(';', ', ')})"
+    else:  # a number read from a source rather than pooled from studies
+        what = str(m["description"])
     interval = f" [{_fmt(lo_u)}, {_fmt(hi_u)}]" if m["interval"] in ("ci", "range") else ""
-    iv_word = "range" if m["interval"] == "range" else "CI"
+    iv_word = {"range": "range", "ci": "CI"}.get(m["interval"], "value")  # "value": no interval to speak of
     got = f"{what} is {_fmt(est)}{interval}"
     if c.rule in ("within", "ratio"):
         lo, hi = _range(c, cfg)

@@ -20,6 +20,7 @@ from .io import Dataset
 EFFECT_COLUMNS = [
     "study_id",
     "comparison",
+    "dose_mg_per_kg",
     "outcome",
     "group",
     "route",
@@ -81,6 +82,7 @@ class _Study:
         self.ket = [a for a in k["arm_id"] if _keep_ketamine_arm(k.set_index("arm_id").loc[a], h["ketamine_doses"])]
         self.ctl = list(arms.loc[arms["role"] == "control", "arm_id"])
         self.arm_n = {a: (None if pd.isna(n) else float(n)) for a, n in zip(arms["arm_id"], arms["n_randomized"])}
+        self.arm_dose = dict(zip(arms["arm_id"], arms["dose_mg_per_kg"].astype(float)))
         self.comparative = bool(st["randomized"]) and st["design"] != "single_arm" and self.ket and self.ctl
         self.meta = {
             "route": self.route,
@@ -93,6 +95,11 @@ class _Study:
             "dosing": st["dosing"],
             "year": None if pd.isna(st["year"]) else int(st["year"]),
         }
+
+    def dose(self, arm_ids) -> float:
+        """The per-kg dose shared by these ketamine arms, else NaN (mixed or fixed-mg doses)."""
+        doses = {self.arm_dose.get(a, np.nan) for a in arm_ids}
+        return doses.pop() if len(doses) == 1 else np.nan
 
     def comparisons(self, multi_arm: str) -> list[tuple[list[str], list[str], float]]:
         """(ketamine arms, control arms, fraction of the control n used) per comparison."""
@@ -152,6 +159,7 @@ def _continuous(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                     **study.meta,
                     "study_id": study.st["study_id"],
                     "comparison": f"{'+'.join(k_rows['arm_id'])} vs {'+'.join(c_rows['arm_id'])}",
+                    "dose_mg_per_kg": study.dose(k_rows["arm_id"]),
                     "outcome": "depression",
                     "group": "contrast",
                     "time_h": float(t),
@@ -203,13 +211,17 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                 c, n2 = c * frac, n2 * frac
                 comp = f"{'+'.join(k_rows['arm_id'])} vs {'+'.join(c_rows['arm_id'])}"
                 for eff in h["binary_effects"]:
-                    fn = effects.log_rr if eff == "log_rr" else effects.log_or
+                    fn, corrected = effects.BINARY_EFFECTS[eff]
+                    extra = (add,) if corrected else ()
                     # relapse: fewer events on ketamine favour ketamine, so control is group 1
-                    yi, vi = fn(c, n2, a, n1, add) if outcome == "relapse" else fn(a, n1, c, n2, add)
+                    yi, vi = fn(c, n2, a, n1, *extra) if outcome == "relapse" else fn(a, n1, c, n2, *extra)
+                    if not float(vi) > 0:
+                        continue  # RD of two all-or-none arms has no sampling variance: cannot be weighted
                     out.append(
                         {
                             **base,
                             "comparison": comp,
+                            "dose_mg_per_kg": study.dose(k_rows["arm_id"]),
                             "group": "contrast",
                             "effect": eff,
                             "yi": float(yi),
@@ -265,6 +277,7 @@ def _contrast_rows(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
             "outcome": r["outcome"],
             "group": "contrast",
             "comparison": f"{r['treatment_arm']} vs {r['control_arm']}",
+            "dose_mg_per_kg": study.dose([r["treatment_arm"]]),
             "time_h": float(r["time_h"]),
             "time_anchor": r["time_anchor"],
             "n_treatment": r["n_treatment"],

@@ -7,6 +7,12 @@ Key grammar (documented for registry authors in ``config/README.md``)::
     ratio.smd_vs_ssri.<route>.<bin>                  pooled g / antidepressant anchor g
     route_diff.<outcome>.<effect>.<bin>.<a>_vs_<b>   difference between routes (analysis scale)
     route_test.<outcome>.<effect>.<bin>              p of the omnibus test of route
+    moderator_diff.<moderator>.<outcome>.<effect>.<bin>.<a>_vs_<b>   same for any moderator
+    moderator_test.<moderator>.<outcome>.<effect>.<bin>              p of its omnibus test
+    dose_slope.<outcome>.<effect>.<bin>              change in g per mg/kg
+    nnt.<outcome>.<route>.<bin>                      1 / pooled risk difference
+    timecourse.effect.<route>.<bin>                  g predicted by the CR2 time-course model
+    timecourse.<first_distinguishable|peak|last_distinguishable>.<route>   hours
     relapse.proportion.<condition>.<window>          pooled proportion of responders relapsed
     relapse.median_days.<condition>                  median of study medians (interval = range)
     study.<study_id>.<outcome>.<group>.<bin>         one study's proportion
@@ -15,6 +21,7 @@ Key grammar (documented for registry authors in ``config/README.md``)::
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -40,6 +47,7 @@ EFFECT_WORDS = {
     "log_rr": "risk ratio (ketamine vs control)",
     "log_or": "odds ratio (ketamine vs control)",
     "log_hr": "hazard ratio of relapse (control vs ketamine)",
+    "rd": "risk difference (ketamine minus control)",
     "logit_p": "proportion",
 }
 
@@ -55,17 +63,25 @@ def _bin_label(cfg, b):
     return {"any_time": "any time during follow-up", "followup": "over follow-up"}.get(b, b)
 
 
-def build_metrics(
-    cfg: dict,
-    pooled: pd.DataFrame,
-    routes: pd.DataFrame,
-    relapse_pooled: pd.DataFrame,
-    relapse_medians: pd.DataFrame,
-    effect_sizes: pd.DataFrame,
-    reference: pd.DataFrame | None,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Inputs:
+    """The result tables the metrics are read from (one DataFrame each, as the steps write them)."""
+
+    pooled: pd.DataFrame
+    moderators: pd.DataFrame
+    dose: pd.DataFrame
+    timecourse: pd.DataFrame
+    timecourse_summary: pd.DataFrame
+    relapse_pooled: pd.DataFrame
+    relapse_medians: pd.DataFrame
+    effect_sizes: pd.DataFrame
+    reference: pd.DataFrame | None
+
+
+def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
+    """Every metric of the key grammar in the module docstring, sorted by key."""
     rows: list[dict] = []
-    primary = pooled[pooled["subset"] == "primary"]
+    primary = t.pooled[t.pooled["subset"] == "primary"]
     for _, r in primary.iterrows():
         fig = f"figures/forest/{forest_name(r['outcome'], r['effect'], r['group'], r['time_bin'])}.png"
         where = f"{_bin_label(cfg, r['time_bin'])}, route {r['route']}"
@@ -97,9 +113,13 @@ def build_metrics(
                     "description": f"pooled {r['outcome']} rate in {r['group'].replace('_', '-')} arms at {where}",
                 }
             )
-    rows += _ratio_metrics(cfg, primary, reference)
-    rows += _route_metrics(cfg, routes)
-    for _, r in relapse_pooled.iterrows():
+    rows += _ratio_metrics(cfg, primary, t.reference)
+    rows += _reference_metrics(t.reference)
+    rows += _nnt_metrics(cfg, primary)
+    rows += _moderator_metrics(cfg, t.moderators)
+    rows += _dose_metrics(cfg, t.dose)
+    rows += _timecourse_metrics(cfg, t.timecourse, t.timecourse_summary)
+    for _, r in t.relapse_pooled.iterrows():
         rows.append(
             {
                 "metric": f"relapse.proportion.{r['condition']}.{r['window']}",
@@ -115,7 +135,7 @@ def build_metrics(
                 "figure": "figures/relapse.png",
             }
         )
-    for _, r in relapse_medians.iterrows():
+    for _, r in t.relapse_medians.iterrows():
         rows.append(
             {
                 "metric": f"relapse.median_days.{r['condition']}",
@@ -131,7 +151,7 @@ def build_metrics(
                 "figure": "figures/relapse.png",
             }
         )
-    rows += _study_metrics(cfg, effect_sizes)
+    rows += _study_metrics(cfg, t.effect_sizes)
     out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     return out.sort_values("metric").reset_index(drop=True)
 
@@ -141,6 +161,59 @@ def anchor(reference: pd.DataFrame | None, quantity: str) -> pd.Series | None:
         return None
     hit = reference[reference["quantity"] == quantity]
     return None if hit.empty else hit.iloc[0]
+
+
+def _reference_metrics(reference: pd.DataFrame | None) -> list[dict]:
+    """``reference.<quantity>``: a number read from a source, not computed (reference_values.csv)."""
+    if reference is None:
+        return []
+    return [
+        {
+            "metric": f"reference.{r['quantity']}",
+            "value": r["value"],
+            "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"],
+            "interval": "ci" if pd.notna(r["ci_low"]) else "none",
+            "k": np.nan,
+            "studies": "",
+            "analysis_id": "",
+            "unit": r["scale"] or "",
+            "figure": "",
+            "description": f"reference value read from {r['source_url']} ({r['locator']}): {r['description']}",
+        }
+        for _, r in reference.iterrows()
+    ]
+
+
+def _nnt_metrics(cfg, primary) -> list[dict]:
+    """Number needed to treat = 1 / pooled risk difference. Its interval inverts the RD's CI when
+    that excludes 0; when the RD's CI spans 0 the NNT interval runs through infinity and is
+    reported as missing (Altman 1998)."""
+    rows = []
+    rd = primary[(primary["group"] == "contrast") & (primary["effect"] == "rd")]
+    for _, r in rd.iterrows():
+        if not r["estimate"] > 0:
+            continue
+        excl = r["ci_low"] > 0
+        rows.append(
+            {
+                "metric": f"nnt.{r['outcome']}.{r['route']}.{r['time_bin']}",
+                "value": 1 / r["estimate"],
+                "ci_low": 1 / r["ci_high"] if excl else np.nan,
+                "ci_high": 1 / r["ci_low"] if excl else np.nan,
+                "interval": "ci" if excl else "none",
+                "k": r["k"],
+                "studies": r["studies"],
+                "analysis_id": r["analysis_id"],
+                "unit": "patients",
+                "description": f"number needed to treat for one more {r['outcome']} at "
+                f"{_bin_label(cfg, r['time_bin'])}, route {r['route']} (1 / pooled risk difference"
+                + ("" if excl else "; the RD's CI includes 0, so the NNT's interval is unbounded")
+                + ")",
+                "figure": f"figures/forest/{forest_name(r['outcome'], 'rd', 'contrast', r['time_bin'])}.png",
+            }
+        )
+    return rows
 
 
 def _ratio_metrics(cfg, primary, reference) -> list[dict]:
@@ -185,49 +258,125 @@ def _ratio_metrics(cfg, primary, reference) -> list[dict]:
     return rows
 
 
-def _route_metrics(cfg, routes: pd.DataFrame) -> list[dict]:
+def _moderator_metrics(cfg, mods: pd.DataFrame) -> list[dict]:
+    """``moderator_test`` / ``moderator_diff`` for every moderator, and for the route moderator
+    also the shorter ``route_test`` / ``route_diff`` keys the registry uses."""
     rows = []
     seen = set()
-    for _, r in routes.iterrows():
-        base = f"{r['outcome']}.{r['effect']}.{r['time_bin']}"
-        if base not in seen:
-            seen.add(base)
-            rows.append(
-                {
-                    "metric": f"route_test.{base}",
-                    "value": r["qm_p"],
-                    "ci_low": np.nan,
-                    "ci_high": np.nan,
-                    "interval": "none",
-                    "k": r["k"],
-                    "studies": r["studies"],
-                    "analysis_id": "",
-                    "unit": "p",
-                    "figure": "figures/timecourse.png",
-                    "description": f"p of the test of route as a moderator (QM={r['qm']:.3g}, df {r['qm_df']}) "
-                    f"for {r['outcome']} {r['effect']} at {_bin_label(cfg, r['time_bin'])}",
-                }
-            )
+    for _, r in mods.iterrows():
+        cell = f"{r['outcome']}.{r['effect']}.{r['time_bin']}"
+        names = [f"moderator_test.{r['moderator']}.{cell}"]
+        names += [f"route_test.{cell}"] if r["moderator"] == "route" else []
+        when = _bin_label(cfg, r["time_bin"])
+        fig = "figures/timecourse.png" if r["moderator"] == "route" else "figures/moderators.png"
+        if (r["moderator"], cell) not in seen:
+            seen.add((r["moderator"], cell))
+            for name in names:
+                rows.append(
+                    {
+                        "metric": name,
+                        "value": r["qm_p"],
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "interval": "none",
+                        "k": r["k"],
+                        "studies": r["studies"],
+                        "analysis_id": "",
+                        "unit": "p",
+                        "figure": fig,
+                        "description": f"p of the test of {r['moderator']} as a moderator (QM={r['qm']:.3g}, "
+                        f"df {r['qm_df']}; levels {r['levels'].replace(';', ', ')}) for {r['outcome']} {r['effect']} "
+                        f"at {when}",
+                    }
+                )
         a, b = r["contrast"].split("_vs_")
-        for name, sign in ((f"{a}_vs_{b}", 1), (f"{b}_vs_{a}", -1)):
+        for pair, sign in ((f"{a}_vs_{b}", 1), (f"{b}_vs_{a}", -1)):
             lo, hi = sorted((sign * r["ci_low"], sign * r["ci_high"]))
-            rows.append(
-                {
-                    "metric": f"route_diff.{base}.{name}",
-                    "value": sign * r["difference"],
-                    "ci_low": lo,
-                    "ci_high": hi,
-                    "interval": "ci",
-                    "k": r["k"],
-                    "studies": r["studies"],
-                    "analysis_id": "",
-                    "unit": r["effect"],
-                    "figure": "figures/timecourse.png",
-                    "description": f"difference in pooled {r['effect']} between routes "
-                    f"({name.replace('_vs_', ' minus ')}) at {_bin_label(cfg, r['time_bin'])}, "
-                    "mixed-effects model with route as moderator",
-                }
-            )
+            keys = [f"moderator_diff.{r['moderator']}.{cell}.{pair}"]
+            keys += [f"route_diff.{cell}.{pair}"] if r["moderator"] == "route" else []
+            for key in keys:
+                rows.append(
+                    {
+                        "metric": key,
+                        "value": sign * r["difference"],
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "interval": "ci",
+                        "k": r["k"],
+                        "studies": r["studies"],
+                        "analysis_id": "",
+                        "unit": r["effect"],
+                        "figure": fig,
+                        "description": f"difference in pooled {r['effect']} between {r['moderator']} levels "
+                        f"({pair.replace('_vs_', ' minus ')}) at {when}, mixed-effects model with {r['moderator']} "
+                        "as moderator",
+                    }
+                )
+    return rows
+
+
+def _dose_metrics(cfg, dose: pd.DataFrame) -> list[dict]:
+    return [
+        {
+            "metric": f"dose_slope.{r['outcome']}.{r['effect']}.{r['time_bin']}",
+            "value": r["slope_per_mg_per_kg"],
+            "ci_low": r["ci_low"],
+            "ci_high": r["ci_high"],
+            "interval": "ci",
+            "k": r["k"],
+            "studies": r["studies"],
+            "analysis_id": "",
+            "unit": f"{r['effect']} per mg/kg",
+            "figure": "figures/moderators.png",
+            "description": f"change in pooled {r['effect']} per 1 mg/kg of ketamine (doses {r['doses']}) for "
+            f"{r['outcome']} at {_bin_label(cfg, r['time_bin'])}, meta-regression on dose",
+        }
+        for _, r in dose.iterrows()
+    ]
+
+
+def _timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
+    """``timecourse.effect.<route>.<bin>`` (model-predicted g) and ``timecourse.<quantity>.<route>``
+    (hours: first_distinguishable, peak, last_distinguishable)."""
+    rows = []
+    label_to_bin = {b["label"]: k for k, b in cfg["time_bins"].items()}
+    for _, r in preds.iterrows():
+        rows.append(
+            {
+                "metric": f"timecourse.effect.{r['route']}.{label_to_bin[r['label']]}",
+                "value": r["estimate"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "interval": "ci",
+                "k": r["n_clusters"],
+                "studies": r["studies"],
+                "analysis_id": "",
+                "unit": "smd",
+                "figure": "figures/timecourse.png",
+                "description": f"g at {r['label']} predicted by the study-clustered (CR2, Satterthwaite df "
+                f"{r['df']:.1f}) meta-regression on log time, route {r['route']}",
+            }
+        )
+    for _, r in summary.iterrows():
+        if pd.isna(r["time_h"]):
+            continue
+        rows.append(
+            {
+                "metric": f"timecourse.{r['quantity']}.{r['route']}",
+                "value": r["time_h"],
+                "ci_low": r["time_ci_low"],
+                "ci_high": r["time_ci_high"],
+                "interval": "ci" if pd.notna(r["time_ci_low"]) else "none",
+                "k": r["n_clusters"],
+                "studies": r["studies"],
+                "analysis_id": "",
+                "unit": "hours",
+                "figure": "figures/timecourse.png",
+                "description": f"{r['note']} in hours (g there {r['estimate']:.2f} [{r['ci_low']:.2f}, "
+                f"{r['ci_high']:.2f}]), study-clustered meta-regression on log time, route {r['route']}"
+                + ("; interval: delta-method CI of the vertex" if r["quantity"] == "peak" else ""),
+            }
+        )
     return rows
 
 

@@ -24,6 +24,7 @@ EFFECT_AXIS = {
     "log_or": ("Odds ratio (ketamine / control)", True),
     "log_hr": ("Hazard ratio (control / ketamine)", True),
     "logit_p": ("Proportion", False),
+    "rd": ("Risk difference (ketamine - control)", False),
 }
 PAGE_WIDTH = 7.0
 
@@ -159,9 +160,13 @@ def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, title: str, z: float =
     return fig
 
 
-def timecourse_plot(pooled: pd.DataFrame, bins: dict, outcome: str = "depression", effect: str = "smd") -> plt.Figure:
+def timecourse_plot(
+    pooled: pd.DataFrame, bins: dict, model: pd.DataFrame | None = None, outcome: str = "depression", effect: str = "smd"
+) -> plt.Figure:
     """Pooled effect per time bin, one line per route (and all routes), with CIs; the
-    prediction band is drawn for all routes. Points are sized by k; x is the bin's nominal time."""
+    prediction band is drawn for all routes. Points are sized by k; x is the bin's nominal time.
+    ``model``: predictions of the study-clustered time-course model (route ``all``), drawn as a
+    dashed curve with its CR2 confidence band."""
     style()
     sel = pooled[
         (pooled["subset"] == "primary")
@@ -202,6 +207,10 @@ def timecourse_plot(pooled: pd.DataFrame, bins: dict, outcome: str = "depression
                 alpha=0.08,
                 label="all: prediction interval",
             )
+    if model is not None and not model.empty:
+        m = model[model["route"] == "all"].sort_values("time_h")
+        ax.plot(m["time_h"], m["estimate"], color="#D55E00", ls="--", lw=1.2, label="all: CR2 time-course model")
+        ax.fill_between(m["time_h"], m["ci_low"], m["ci_high"], color="#D55E00", alpha=0.12)
     ax.set_xscale("log")
     ticks = [b["nominal_h"] for b in bins.values()]
     ax.set_xticks(ticks)
@@ -216,6 +225,42 @@ def timecourse_plot(pooled: pd.DataFrame, bins: dict, outcome: str = "depression
     ax.legend(loc="upper right", ncol=2, frameon=False)
     ax.set_title(f"{outcome.capitalize()}: pooled {effect.upper()} over time by route", loc="left")
     fig.tight_layout()
+    return fig
+
+
+def moderator_plot(subgroups: pd.DataFrame, tests: pd.DataFrame, title: str) -> plt.Figure:
+    """Subgroup estimates (separate pooled fits per level) of each moderator, with the p of its
+    mixed-effects test; one block of rows per moderator, one outcome x effect x bin per figure."""
+    style()
+    effect = subgroups["effect"].iloc[0]
+    label, log = EFFECT_AXIS[effect]
+    lines = []
+    for mod, cell in subgroups.groupby("moderator", sort=True):
+        t = tests[tests["moderator"] == mod]
+        p = f"p = {t['qm_p'].iloc[0]:.2g}" if len(t) else "no test (one level or too few studies)"
+        lines.append(("header", f"{mod}: {p}", np.nan, np.nan, np.nan, 0))
+        for _, r in cell.sort_values("level").iterrows():
+            lines.append(("level", f"{r['level']} (k={int(r['k'])})", r["estimate"], r["ci_low"], r["ci_high"], r["k"]))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.8 + 0.22 * len(lines)))
+    ys = np.arange(len(lines))[::-1]
+    for y, (kind, text, est, lo, hi, k) in zip(ys, lines):
+        if kind == "header":
+            ax.text(0.0, y, text, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7,
+                    fontweight="bold")  # fmt: skip
+            continue
+        ax.plot([lo, hi], [y, y], color="#0072B2", lw=1)
+        ax.plot([est], [y], "s", color="#0072B2", ms=3 + min(k, 10) * 0.4)
+        ax.text(1.01, y, f"{est:.2f} [{lo:.2f}, {hi:.2f}]", transform=ax.get_yaxis_transform(), va="center", fontsize=6.5)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(["" if k == "header" else t for k, t, *_ in lines], fontsize=6.5)
+    ax.axvline(1.0 if log else 0.0, color="#555555", lw=0.8)
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(label)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="y", visible=False)
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.3, right=0.8, top=1 - 0.35 / height, bottom=0.5 / height)
     return fig
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import analyses, claims, comparisons, metrics, outputs, plots, provenance, relapse
+from . import analyses, claims, comparisons, metrics, outputs, plots, provenance, relapse, timecourse
 from .config import load_config
 from .io import TABLES, load_dataset
 
@@ -55,11 +55,22 @@ def effect_sizes(config_path, out_effects, out_unused) -> None:
     outputs.write_csv(unused, out_unused)
 
 
-def pool(config_path, effects_csv, out_pooled, out_routes) -> None:
+def pool(config_path, effects_csv, out_pooled, out_moderators, out_subgroups, out_dose) -> None:
+    """Every pooled analysis, the moderator tests with their subgroup tables, and dose-response."""
     cfg = load_config(config_path)
     es = _read(effects_csv)
     outputs.write_csv(analyses.run_pooling(es, cfg), out_pooled)
-    outputs.write_csv(analyses.route_comparisons(es, cfg), out_routes)
+    outputs.write_csv(analyses.moderator_comparisons(es, cfg), out_moderators)
+    outputs.write_csv(analyses.subgroup_estimates(es, cfg), out_subgroups)
+    outputs.write_csv(analyses.dose_regression(es, cfg), out_dose)
+
+
+def timecourse_model_step(config_path, effects_csv, out_predictions, out_summary) -> None:
+    """Study-clustered (CR2) meta-regression of the effect on log time, per route and overall."""
+    cfg = load_config(config_path)
+    preds, summary = timecourse.timecourse_model(_read(effects_csv), cfg)
+    outputs.write_csv(preds, out_predictions)
+    outputs.write_csv(summary, out_summary)
 
 
 def relapse_step(config_path, out_studies, out_pooled, out_medians) -> None:
@@ -72,21 +83,32 @@ def relapse_step(config_path, out_studies, out_pooled, out_medians) -> None:
 
 
 def metrics_step(
-    config_path, pooled_csv, routes_csv, relapse_pooled_csv, medians_csv, effects_csv, out_metrics
+    config_path,
+    pooled_csv,
+    moderators_csv,
+    dose_csv,
+    timecourse_csv,
+    timecourse_summary_csv,
+    relapse_pooled_csv,
+    medians_csv,
+    effects_csv,
+    out_metrics,
 ) -> None:
+    """Every number a claim can be checked against, under its metric key."""
     cfg = load_config(config_path)
-    ds = load_dataset(cfg["data_dir"])
-    ref = ds.tables.get("reference_values")
-    table = metrics.build_metrics(
-        cfg,
-        _read(pooled_csv),
-        _read(routes_csv),
-        _read(relapse_pooled_csv),
-        _read(medians_csv),
-        _read(effects_csv),
-        ref,
+    ref = load_dataset(cfg["data_dir"]).tables.get("reference_values")
+    tables = metrics.Inputs(
+        pooled=_read(pooled_csv),
+        moderators=_read(moderators_csv),
+        dose=_read(dose_csv),
+        timecourse=_read(timecourse_csv),
+        timecourse_summary=_read(timecourse_summary_csv),
+        relapse_pooled=_read(relapse_pooled_csv),
+        relapse_medians=_read(medians_csv),
+        effect_sizes=_read(effects_csv),
+        reference=ref,
     )
-    outputs.write_csv(table, out_metrics)
+    outputs.write_csv(metrics.build_metrics(cfg, tables), out_metrics)
 
 
 def claims_step(config_path, metrics_csv, out_csv, out_md) -> None:
@@ -142,9 +164,9 @@ def forest_step(config_path, effects_csv, pooled_csv, out_dir, out_index) -> Non
     )
 
 
-def timecourse_step(config_path, pooled_csv, out_stem) -> None:
+def timecourse_step(config_path, pooled_csv, model_csv, out_stem) -> None:
     cfg = load_config(config_path)
-    fig = plots.timecourse_plot(_read(pooled_csv), cfg["time_bins"])
+    fig = plots.timecourse_plot(_read(pooled_csv), cfg["time_bins"], _read(model_csv))
     caption = (
         "Pooled Hedges' g (ketamine vs control, depression scores) in each time bin, per route group and "
         "all routes; bars are CIs, the shaded band the prediction interval for all routes; point size "
@@ -153,6 +175,21 @@ def timecourse_step(config_path, pooled_csv, out_stem) -> None:
         + f". Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}."
     )
     outputs.save_figure(fig, out_stem, caption)
+
+
+def moderators_figure_step(config_path, subgroups_csv, moderators_csv, out_stem, time_bin="h24") -> None:
+    """Subgroup estimates and moderator tests for depression SMD at one time bin (24 h)."""
+    cfg = load_config(config_path)
+    sg, mods = _read(subgroups_csv), _read(moderators_csv)
+    pick = {"outcome": "depression", "effect": "smd", "time_bin": time_bin}
+    for col, val in pick.items():
+        sg, mods = sg[sg[col] == val], mods[mods[col] == val]
+    title = f"Depression (Hedges' g) at {metrics._bin_label(cfg, time_bin)} by moderator"
+    caption = (f"{title}: pooled g within each level (separate fits) and the p of the mixed-effects test of the "
+               f"moderator (QM; {cfg['model']['test']}). Moderators and reference levels: "
+               + "; ".join(f"{k} ({v['column']}, reference {v['reference']})" for k, v in cfg["moderators"].items())
+               + f". Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}.")  # fmt: skip
+    outputs.save_figure(plots.moderator_plot(sg, mods, title), out_stem, caption)
 
 
 def relapse_figure_step(config_path, studies_csv, pooled_csv, claims_csv, out_stem) -> None:

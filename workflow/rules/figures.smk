@@ -24,10 +24,11 @@ rule forest:
 
 
 rule timecourse:
-    # pooled effect over time by route
+    # pooled effect over time by route, with the study-clustered time-course model
     input:
         cfg=rules.resolved_config.output.cfg,
         pooled=rules.pool.output.pooled,
+        model=rules.timecourse_model.output.predictions,
     output:
         multiext(f"{FIG}/timecourse", ".png", ".svg", ".caption.txt"),
     log:
@@ -39,7 +40,27 @@ rule timecourse:
         stem=lambda wildcards, output: output[0][: -len(".png")],
     shell:
         "{params.cmd} --config_path {input.cfg} --pooled_csv {input.pooled}"
-        " --out_stem {params.stem} --log {log}"
+        " --model_csv {input.model} --out_stem {params.stem} --log {log}"
+
+
+rule moderators_figure:
+    # subgroup estimates and moderator tests at 24 h
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        subgroups=rules.pool.output.subgroups,
+        moderators=rules.pool.output.moderators,
+    output:
+        multiext(f"{FIG}/moderators", ".png", ".svg", ".caption.txt"),
+    log:
+        f"{WORK}/logs/moderators_figure.log",
+    conda:
+        ENV
+    params:
+        cmd=step("moderators_figure"),
+        stem=lambda wildcards, output: output[0][: -len(".png")],
+    shell:
+        "{params.cmd} --config_path {input.cfg} --subgroups_csv {input.subgroups}"
+        " --moderators_csv {input.moderators} --out_stem {params.stem} --log {log}"
 
 
 rule relapse_figure:

@@ -1,12 +1,14 @@
 rule pool:
     # rma.uni-equivalent pooling of every outcome x effect x group x route x bin x subset,
-    # and the mixed-effects test of route as a moderator
+    # mixed-effects moderator tests with subgroup tables, and dose-response
     input:
         cfg=rules.resolved_config.output.cfg,
         effects=rules.effect_sizes.output.effects,
     output:
         pooled=f"{WORK}/tables/pooled.csv",
-        routes=f"{WORK}/tables/route_comparisons.csv",
+        moderators=f"{WORK}/tables/moderators.csv",
+        subgroups=f"{WORK}/tables/subgroups.csv",
+        dose=f"{WORK}/tables/dose_response.csv",
     log:
         f"{WORK}/logs/pool.log",
     conda:
@@ -15,7 +17,27 @@ rule pool:
         cmd=step("pool"),
     shell:
         "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
-        " --out_pooled {output.pooled} --out_routes {output.routes} --log {log}"
+        " --out_pooled {output.pooled} --out_moderators {output.moderators}"
+        " --out_subgroups {output.subgroups} --out_dose {output.dose} --log {log}"
+
+
+rule timecourse_model:
+    # the whole time course: meta-regression on log time with study-clustered CR2 inference
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        effects=rules.effect_sizes.output.effects,
+    output:
+        predictions=f"{WORK}/tables/timecourse_model.csv",
+        summary=f"{WORK}/tables/timecourse_summary.csv",
+    log:
+        f"{WORK}/logs/timecourse_model.log",
+    conda:
+        ENV
+    params:
+        cmd=step("timecourse_model"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
+        " --out_predictions {output.predictions} --out_summary {output.summary} --log {log}"
 
 
 rule relapse:
@@ -44,7 +66,10 @@ rule metrics:
     input:
         cfg=rules.resolved_config.output.cfg,
         pooled=rules.pool.output.pooled,
-        routes=rules.pool.output.routes,
+        moderators=rules.pool.output.moderators,
+        dose=rules.pool.output.dose,
+        timecourse=rules.timecourse_model.output.predictions,
+        timecourse_summary=rules.timecourse_model.output.summary,
         relapse=rules.relapse.output.pooled,
         medians=rules.relapse.output.medians,
         effects=rules.effect_sizes.output.effects,
@@ -59,6 +84,8 @@ rule metrics:
         cmd=step("metrics"),
     shell:
         "{params.cmd} --config_path {input.cfg} --pooled_csv {input.pooled}"
-        " --routes_csv {input.routes} --relapse_pooled_csv {input.relapse}"
+        " --moderators_csv {input.moderators} --dose_csv {input.dose}"
+        " --timecourse_csv {input.timecourse} --timecourse_summary_csv {input.timecourse_summary}"
+        " --relapse_pooled_csv {input.relapse}"
         " --medians_csv {input.medians} --effects_csv {input.effects}"
         " --out_metrics {output.metrics} --log {log}"

@@ -1,6 +1,9 @@
 rule resolved_config:
-    # The config actually used (config.yaml + --config overrides) as one file every step reads;
-    # it is rewritten only when a value changes, which reruns exactly the affected steps.
+    # The config actually used (config.yaml + --config overrides) as one file every step reads.
+    # It is rewritten when a value changes or the library/workflow code changes, and every step
+    # depends on it, so new code never leaves stale results behind.
+    input:
+        code=CODE_FILES,
     output:
         cfg=f"{WORK}/config.json",
     log:
