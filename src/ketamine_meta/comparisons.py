@@ -211,12 +211,11 @@ def _binary(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                 c, n2 = c * frac, n2 * frac
                 comp = f"{'+'.join(k_rows['arm_id'])} vs {'+'.join(c_rows['arm_id'])}"
                 for eff in h["binary_effects"]:
-                    fn, corrected = effects.BINARY_EFFECTS[eff]
-                    extra = (add,) if corrected else ()
+                    fn = effects.BINARY_EFFECTS[eff]
                     # relapse: fewer events on ketamine favour ketamine, so control is group 1
-                    yi, vi = fn(c, n2, a, n1, *extra) if outcome == "relapse" else fn(a, n1, c, n2, *extra)
+                    yi, vi = fn(c, n2, a, n1, add) if outcome == "relapse" else fn(a, n1, c, n2, add)
                     if not float(vi) > 0:
-                        continue  # RD of two all-or-none arms has no sampling variance: cannot be weighted
+                        continue  # e.g. RD with add=0 and two all-or-none arms: no variance to weight by
                     out.append(
                         {
                             **base,

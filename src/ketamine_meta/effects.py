@@ -80,20 +80,20 @@ def log_or(ai, n1, ci, n2, add=0.5):
     return np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
 
 
-def rd(ai, n1, ci, n2):
+def rd(ai, n1, ci, n2, add=0.5):
     """Risk difference of group 1 minus group 2, ``v = p1(1-p1)/n1 + p2(1-p2)/n2``.
 
-    No continuity correction (metafor adds none for RD by default: ``escalc(measure="RD")``
-    uses ``to="only0"`` but ``add`` only matters for ratio measures; a 0/n arm gives v from the
-    other arm alone). Matches ``escalc(measure="RD")``.
+    As for the ratio measures, ``add`` goes to all four cells of a table with a zero cell (metafor
+    applies ``to="only0"`` to RD as well). Matches ``escalc(measure="RD")``.
     """
     ai, n1, ci, n2 = _arr(ai, n1, ci, n2)
-    p1, p2 = ai / n1, ci / n2
-    return p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    a, b, c, d = _add_to_zero_tables([ai, n1 - ai, ci, n2 - ci], add)
+    p1, p2 = a / (a + b), c / (c + d)
+    return p1 - p2, p1 * (1 - p1) / (a + b) + p2 * (1 - p2) / (c + d)
 
 
-#: Comparative binary effects by name: (function, takes a continuity correction).
-BINARY_EFFECTS = {"log_rr": (log_rr, True), "log_or": (log_or, True), "rd": (rd, False)}
+#: Comparative binary effects by name (each takes the zero-cell correction ``add``).
+BINARY_EFFECTS = {"log_rr": log_rr, "log_or": log_or, "rd": rd}
 
 
 def logit_p(xi, ni, add=0.5):

@@ -15,6 +15,7 @@
 suppressPackageStartupMessages({
   library(metafor)
   library(jsonlite)
+  library(clubSandwich)
 })
 
 out_path <- file.path("tests", "reference", "metafor_project.json")
@@ -50,14 +51,14 @@ for (i in seq_len(nrow(es))) {
       group = r$group, measure = "SMD", call = "escalc('SMD', m1i=control, m2i=ketamine)",
       args = list(m1i = c$mean, sd1i = c$sd, n1i = c$n, m2i = k$mean, sd2i = k$sd, n2i = k$n),
       yi = num(e$yi), vi = num(e$vi))
-  } else if (r$effect %in% c("log_rr", "log_or") && r$outcome != "relapse") {
+  } else if (r$effect %in% c("log_rr", "log_or", "rd") && r$outcome != "relapse") {
     idx <- rows_of(r$source_rows, "outcomes_binary")
     if (length(idx) != 2L) next
     d <- bin[idx, ]
     roles <- sapply(seq_len(2), function(j) role_of(d$study_id[j], d$arm_id[j]))
     k <- d[roles == "ketamine", ]; c <- d[roles == "control", ]
     if (nrow(k) != 1L || nrow(c) != 1L) next
-    m <- if (r$effect == "log_rr") "RR" else "OR"
+    m <- c(log_rr = "RR", log_or = "OR", rd = "RD")[[r$effect]]
     e <- escalc(m, ai = k$events, n1i = k$total, ci = c$events, n2i = c$total)
     escalc_cases[[length(escalc_cases) + 1L]] <- list(
       study_id = r$study_id, outcome = r$outcome, time_bin = r$time_bin, effect = r$effect,
@@ -95,6 +96,71 @@ for (i in seq_len(nrow(prim))) {
     pi_lb = num(pr$pi.lb), pi_ub = num(pr$pi.ub))
 }
 
+# --- moderators: rma(yi, vi, mods = ~ factor(level)) per row group of moderators.csv -----------
+cfg <- jsonlite::fromJSON(".work/results/config.json", simplifyVector = FALSE)
+mods_tab <- read.csv("results/tables/moderators.csv", stringsAsFactors = FALSE)
+mod_fits <- list()
+groups <- unique(mods_tab[, c("moderator", "outcome", "effect", "time_bin")])
+for (i in seq_len(nrow(groups))) {
+  g <- groups[i, ]
+  spec <- cfg$moderators[[g$moderator]]
+  sel <- es[es$primary == "True" & es$group == "contrast" & es$outcome == g$outcome & es$effect == g$effect &
+              es$time_bin == g$time_bin, ]
+  lev <- as.character(sel[[spec$column]])
+  if (!is.null(spec$recode)) for (from in names(spec$recode)) lev[lev == from] <- spec$recode[[from]]
+  levs <- c(spec$reference, sort(setdiff(unique(lev), spec$reference)))
+  levs <- levs[levs %in% lev]
+  f <- factor(lev, levels = levs)
+  yi <- sel$yi; vv <- sel$vi
+  for (tt in c("knha")) {
+    fit <- rma(yi, vv, mods = ~ f, method = "REML", test = tt,
+               control = list(tol = 1e-12, threshold = 1e-12, maxiter = 10000))
+    mod_fits[[length(mod_fits) + 1L]] <- list(
+      moderator = g$moderator, outcome = g$outcome, effect = g$effect, time_bin = g$time_bin, test = tt,
+      levels = I(levs), level_of = I(as.character(f)), yi = I(yi), vi = I(vv),
+      beta = I(as.numeric(fit$beta)), se = I(as.numeric(fit$se)), QM = num(fit$QM), QMp = num(fit$QMp),
+      tau2 = num(fit$tau2))
+  }
+}
+
+# --- time course: robust(rma(yi, vi, mods = ~ t + t^2), cluster = study, clubSandwich = TRUE) -----
+tc <- es[es$primary == "True" & es$group == "contrast" & es$outcome == "depression" & es$effect == "smd" &
+           es$time_bin %in% names(cfg$time_bins), ]
+robust_fits <- list()
+for (route in c("all", sort(unique(tc$route)))) {
+  d <- if (route == "all") tc else tc[tc$route == route, ]
+  if (length(unique(d$study_id)) < 3 || nrow(d) < 4 || length(unique(d$time_h)) < 3) next
+  t <- log(d$time_h / 24); yi <- d$yi; vv <- d$vi
+  fit <- rma(yi, vv, mods = ~ t + I(t^2), method = "REML",
+             control = list(tol = 1e-12, threshold = 1e-12, maxiter = 10000))
+  rob <- robust(fit, cluster = d$study_id, clubSandwich = TRUE)
+  nominal <- sapply(cfg$time_bins, function(b) b$nominal_h)
+  C <- cbind(1, log(nominal / 24), log(nominal / 24)^2)
+  lc <- linear_contrast(fit, vcov = "CR2", cluster = d$study_id, contrasts = C, test = "Satterthwaite")
+  robust_fits[[length(robust_fits) + 1L]] <- list(
+    route = route, yi = I(yi), vi = I(vv), time_h = I(d$time_h), cluster = I(d$study_id),
+    beta = I(as.numeric(rob$beta)), se = I(as.numeric(rob$se)), df = I(as.numeric(rob$ddf)),
+    pval = I(as.numeric(rob$pval)), tau2 = num(fit$tau2),
+    contrast_h = I(as.numeric(nominal)), contrast_est = I(as.numeric(lc$Est)), contrast_se = I(as.numeric(lc$SE)),
+    contrast_df = I(as.numeric(lc$df)), contrast_ci_lb = I(as.numeric(lc$CI_L)), contrast_ci_ub = I(as.numeric(lc$CI_U)))
+}
+
+# --- dose-response: rma(yi, vi, mods = ~ dose) per row of dose_response.csv ------------------------
+dose_tab <- read.csv("results/tables/dose_response.csv", stringsAsFactors = FALSE)
+dose_fits <- list()
+for (i in seq_len(nrow(dose_tab))) {
+  g <- dose_tab[i, ]
+  sel <- es[es$primary == "True" & es$group == "contrast" & es$outcome == g$outcome & es$effect == g$effect &
+              es$time_bin == g$time_bin & !is.na(es$dose_mg_per_kg), ]
+  yi <- sel$yi; vv <- sel$vi; dose <- sel$dose_mg_per_kg
+  fit <- rma(yi, vv, mods = ~ dose, method = "REML", test = "knha",
+             control = list(tol = 1e-12, threshold = 1e-12, maxiter = 10000))
+  dose_fits[[length(dose_fits) + 1L]] <- list(
+    outcome = g$outcome, effect = g$effect, time_bin = g$time_bin, yi = I(yi), vi = I(vv), dose = I(dose),
+    slope = num(fit$beta[2]), se = num(fit$se[2]), ci_lb = num(fit$ci.lb[2]), ci_ub = num(fit$ci.ub[2]),
+    pval = num(fit$pval[2]))
+}
+
 x <- list(
   source = list(
     script = "validation/metafor/make_project_reference.R",
@@ -102,8 +168,14 @@ x <- list(
     r_version = R.version.string,
     metafor_version = as.character(packageVersion("metafor")),
     inputs = "results/tables/effect_sizes.csv, results/tables/pooled.csv, data/extracted/outcomes_*.csv, data/extracted/arms.csv",
-    control = "rma(method='REML', test='knha', control=list(tol=1e-12, threshold=1e-12, maxiter=10000)); predict() defaults"),
+    control = "rma(method='REML', test='knha', control=list(tol=1e-12, threshold=1e-12, maxiter=10000)); predict() defaults",
+    robust = "robust(rma(yi, vi, mods = ~ t + I(t^2)), cluster = study_id, clubSandwich = TRUE); clubSandwich::linear_contrast(vcov='CR2', test='Satterthwaite')",
+    clubSandwich_version = as.character(packageVersion("clubSandwich"))),
   escalc = escalc_cases,
-  rma = fits)
+  rma = fits,
+  moderators = mod_fits,
+  robust = robust_fits,
+  dose = dose_fits)
 write_json(x, out_path, auto_unbox = TRUE, digits = NA, pretty = TRUE, null = "null", na = "null")
-cat(sprintf("wrote %s: %d escalc cases, %d fits\n", out_path, length(escalc_cases), length(fits)))
+cat(sprintf("wrote %s: %d escalc cases, %d fits, %d moderator fits, %d robust fits, %d dose fits\n", out_path,
+            length(escalc_cases), length(fits), length(mod_fits), length(robust_fits), length(dose_fits)))
