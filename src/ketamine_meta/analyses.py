@@ -163,6 +163,20 @@ def run_pooling(es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def level_contrast(fit, levels: list[str], a: str, b: str) -> tuple[float, float, float, float]:
+    """Difference a minus b between two levels of a categorical moderator fitted with the first
+    level as reference (level l > 0 is coefficient l), with its SE and CI from the model."""
+    c = np.zeros(len(levels))
+    ia, ib = levels.index(a), levels.index(b)
+    if ia:
+        c[ia] += 1
+    if ib:
+        c[ib] -= 1
+    diff = float(c @ np.asarray(fit.betas))
+    se = float(np.sqrt(c @ np.asarray(fit.vcov) @ c))
+    return diff, se, diff - fit.crit * se, diff + fit.crit * se
+
+
 def _levels(sub: pd.DataFrame, spec: dict) -> pd.Series:
     """The moderator's level of each row, after the config's optional recoding."""
     recode = spec.get("recode", {})
@@ -190,7 +204,6 @@ def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") 
                 continue
             X = np.column_stack([(cell["_level"] == lv).astype(float) for lv in levels[1:]])
             fit = rma(cell["yi"], cell["vi"], mods=X, method=model["method"], test=model["test"], level=model["level"])
-            crit, vcov = fit.crit, np.asarray(fit.vcov)
             base = {
                 "moderator": name,
                 "outcome": outcome,
@@ -209,22 +222,10 @@ def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") 
                 "studies": ";".join(sorted(cell["study_id"])),
             }
             for i, a in enumerate(levels):
-                for j, b in enumerate(levels[:i]):
-                    # level l (not the reference) is coefficient l of the model
-                    ca = np.zeros(len(levels))
-                    ca[i] += 1 if i > 0 else 0
-                    ca[j] -= 1 if j > 0 else 0
-                    diff = float(ca @ np.asarray(fit.betas))
-                    se = float(np.sqrt(ca @ vcov @ ca))
+                for b in levels[:i]:
+                    diff, se, lo, hi = level_contrast(fit, levels, a, b)
                     rows.append(
-                        {
-                            **base,
-                            "contrast": f"{a}_vs_{b}",
-                            "difference": diff,
-                            "se": se,
-                            "ci_low": diff - crit * se,
-                            "ci_high": diff + crit * se,
-                        }
+                        {**base, "contrast": f"{a}_vs_{b}", "difference": diff, "se": se, "ci_low": lo, "ci_high": hi}
                     )
     return pd.DataFrame(rows, columns=MODERATOR_COLUMNS)
 

@@ -219,6 +219,30 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
+def judge(c: Claim, est: float, lo_u: float, hi_u: float, cfg: dict, iv_word: str = "CI") -> tuple[str, str]:
+    """Verdict of a non-arithmetic claim given the regenerated estimate and interval ``[lo_u, hi_u]``
+    (pass ``lo_u = hi_u = est`` when there is no interval), and the clause that explains it."""
+    if c.rule in ("within", "ratio"):
+        lo, hi = _range(c, cfg)
+        target = f"the claimed {_fmt(lo)}-{_fmt(hi)}"
+        if lo <= est <= hi:
+            return "reproduced", f"inside {target}"
+        if lo_u <= hi and hi_u >= lo:
+            return "partly", f"outside {target} but its {iv_word} overlaps it"
+        return "contradicted", f"and its {iv_word} lies entirely outside {target}"
+    if c.rule == "at_least":
+        if est >= c.claimed:
+            return "reproduced", f"at least the claimed {_fmt(c.claimed)}"
+        if hi_u >= c.claimed:
+            return "partly", f"below the claimed {_fmt(c.claimed)} but its {iv_word} reaches it"
+        return "contradicted", f"and its {iv_word} lies below the claimed {_fmt(c.claimed)}"
+    if est <= c.claimed:  # at_most
+        return "reproduced", f"at most the claimed {_fmt(c.claimed)}"
+    if lo_u <= c.claimed:
+        return "partly", f"above the claimed {_fmt(c.claimed)} but its {iv_word} reaches it"
+    return "contradicted", f"and its {iv_word} lies above the claimed {_fmt(c.claimed)}"
+
+
 def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
     """One row of ``claims.csv`` for claim ``c``."""
     row = {
@@ -290,34 +314,28 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
     interval = f" [{_fmt(lo_u)}, {_fmt(hi_u)}]" if m["interval"] in ("ci", "range") else ""
     iv_word = {"range": "range", "ci": "CI"}.get(m["interval"], "value")  # "value": no interval to speak of
     got = f"{what} is {_fmt(est)}{interval}"
-    if c.rule in ("within", "ratio"):
-        lo, hi = _range(c, cfg)
-        target = f"the claimed {_fmt(lo)}-{_fmt(hi)}"
-        if lo <= est <= hi:
-            verdict, tail = "reproduced", f"inside {target}"
-        elif lo_u <= hi and hi_u >= lo:
-            verdict, tail = "partly", f"outside {target} but its {iv_word} overlaps it"
-        else:
-            verdict, tail = "contradicted", f"and its {iv_word} lies entirely outside {target}"
-    elif c.rule == "at_least":
-        if est >= c.claimed:
-            verdict, tail = "reproduced", f"at least the claimed {_fmt(c.claimed)}"
-        elif hi_u >= c.claimed:
-            verdict, tail = "partly", f"below the claimed {_fmt(c.claimed)} but its {iv_word} reaches it"
-        else:
-            verdict, tail = "contradicted", f"and its {iv_word} lies below the claimed {_fmt(c.claimed)}"
-    else:  # at_most
-        if est <= c.claimed:
-            verdict, tail = "reproduced", f"at most the claimed {_fmt(c.claimed)}"
-        elif lo_u <= c.claimed:
-            verdict, tail = "partly", f"above the claimed {_fmt(c.claimed)} but its {iv_word} reaches it"
-        else:
-            verdict, tail = "contradicted", f"and its {iv_word} lies above the claimed {_fmt(c.claimed)}"
+    verdict, tail = judge(c, est, lo_u, hi_u, cfg, iv_word)
     return {**row, "verdict": verdict, "reason": f"{got[0].upper()}{got[1:]}, {tail}."}
+
+
+def add_robustness(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """Join the multiverse summary: ``robustness`` is the share of specifications that reproduce
+    the claim, ``spec_low``/``spec_high`` the range of their estimates, ``n_specs`` how many ran.
+    Claims with no multiverse (arithmetic, single studies, metric none) keep empty cells."""
+    cols = ["claim_id", "n_specs", "robustness", "spec_low", "spec_high"]
+    out = table.drop(columns=[c for c in cols[1:] if c in table]).merge(summary[cols], on="claim_id", how="left")
+    return out[[*CLAIM_COLUMNS, *cols[1:]]]
 
 
 def evaluate_all(claims: list[Claim], metrics: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return pd.DataFrame([evaluate(c, metrics, cfg) for c in claims], columns=CLAIM_COLUMNS)
+
+
+def robustness_text(r) -> str:
+    """ "62% of 432 (0.41-0.66)" or "-" when the claim has no multiverse."""
+    if "robustness" not in r or pd.isna(r.get("robustness")):
+        return "-"
+    return f"{r['robustness']:.0%} of {int(r['n_specs'])} ({_fmt(r['spec_low'])} to {_fmt(r['spec_high'])})"
 
 
 def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
@@ -327,7 +345,8 @@ def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
         "# Claims checked against the regenerated numbers",
         "",
         f"Model: random effects, tau^2 by {model['method']}, {model['test']} intervals, level {model['level']}. "
-        "Verdict rules: see `config/README.md`.",
+        "Verdict rules: see `config/README.md`. Robustness: share of multiverse specifications that reproduce "
+        "the claim, and the range of their estimates (`tables/multiverse.csv`).",
         "",
         "| verdict | claims |",
         "|---|---|",
@@ -339,8 +358,8 @@ def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
             "",
             f"## {doc}",
             "",
-            "| claim | quote | claimed | regenerated | verdict | reason |",
-            "|---|---|---|---|---|---|",
+            "| claim | quote | claimed | regenerated | verdict | robustness | reason |",
+            "|---|---|---|---|---|---|---|",
         ]
         for _, r in cell.iterrows():
             regen = _fmt(r["regenerated"])
@@ -348,5 +367,8 @@ def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
                 regen += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
             quote = str(r["quote"]).replace("|", "\\|").replace("\n", " ")
             reason = str(r["reason"]).replace("|", "\\|")
-            lines.append(f"| `{r['claim_id']}` | {quote} | {r['claimed']} | {regen} | **{r['verdict']}** | {reason} |")
+            robust = robustness_text(r)
+            lines.append(
+                f"| `{r['claim_id']}` | {quote} | {r['claimed']} | {regen} | **{r['verdict']}** | {robust} | {reason} |"
+            )
     return "\n".join(lines) + "\n"

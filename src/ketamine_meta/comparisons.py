@@ -342,13 +342,12 @@ def _bin_and_pick(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return df.drop(columns="_dist")
 
 
-def build_effect_sizes(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All effect sizes of a data set, and a log of the input rows that produced none.
+def effect_sizes_by_time(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Arm-level and contrast-level effect sizes at every printed time point, before binning.
 
-    Returns
-    -------
-    effect_sizes : DataFrame with :data:`EFFECT_COLUMNS`, sorted.
-    unused : DataFrame (``table``, ``row``, ``study_id``, ``reason``) of rows not used.
+    Depends on the ``handling`` rules that shape comparisons (multi-arm, doses, scales, measures,
+    binary effects) but not on the time bins, so the multiverse builds it once per arm rule and
+    re-bins it cheaply (:func:`bin_effect_sizes`).
     """
     arms_all = ds["arms"]
     arm_level, contrast_level = [], []
@@ -361,8 +360,13 @@ def build_effect_sizes(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFra
         arm_level += _binary(study, binr[binr["study_id"] == sid], cfg)
         con = ds["contrasts"]
         contrast_level += _contrast_rows(study, con[con["study_id"] == sid], cfg) if study.comparative else []
-    arm_df = _bin_and_pick(pd.DataFrame(arm_level), cfg)
-    con_df = _bin_and_pick(pd.DataFrame(contrast_level), cfg)
+    return pd.DataFrame(arm_level), pd.DataFrame(contrast_level)
+
+
+def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """Bin, keep one time point per bin, let arm-level data win over contrasts, flag the primary set."""
+    arm_df = _bin_and_pick(arm_level, cfg)
+    con_df = _bin_and_pick(contrast_level, cfg)
     if not con_df.empty:
         # one contrast per study x outcome x effect x bin: the largest treatment arm (then the first)
         con_df = con_df.sort_values(
@@ -390,6 +394,18 @@ def build_effect_sizes(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFra
     )
     es = es[EFFECT_COLUMNS].reset_index(drop=True)
     es["primary"] = in_primary(es, cfg)
+    return es
+
+
+def build_effect_sizes(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All effect sizes of a data set, and a log of the input rows that produced none.
+
+    Returns
+    -------
+    effect_sizes : DataFrame with :data:`EFFECT_COLUMNS` and ``primary``, sorted.
+    unused : DataFrame (``table``, ``row``, ``study_id``, ``reason``) of rows not used.
+    """
+    es = bin_effect_sizes(*effect_sizes_by_time(ds, cfg), cfg)
     return es, _unused_rows(ds, es)
 
 

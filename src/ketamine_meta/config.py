@@ -49,10 +49,36 @@ def _semantic(cfg: dict, source: str) -> list[str]:
             out.append(f"{source}: time_bins {a} and {b} overlap")
     if cfg["window_bin"] in cfg["time_bins"]:
         out.append(f"{source}: window_bin '{cfg['window_bin']}' must not be a time bin")
+    out += _multiverse_agrees(cfg, source)
     for name, w in cfg["relapse"]["windows"].items():
         if not w["low_days"] <= w["nominal_days"] <= w["high_days"]:
             out.append(f"{source}: relapse.windows.{name}: nominal_days must lie in [low_days, high_days]")
     return out
+
+
+def _multiverse_agrees(cfg: dict, source: str) -> list[str]:
+    """The multiverse's primary choices must be the primary analysis, or its primary row would
+    not reproduce pooled.csv."""
+    m, h = cfg["multiverse"], cfg["handling"]
+    p = m["primary"]
+    checks = [
+        (cfg["model"]["method"] in m["methods"], "model.method is not among multiverse.methods"),
+        (cfg["model"]["test"] in m["tests"], "model.test is not among multiverse.tests"),
+        (h["crossover"] in m["crossover"], "handling.crossover is not among multiverse.crossover"),
+        (
+            sorted(m["controls"].get(p["controls"], [])) == sorted(h["controls"]),
+            "multiverse.primary.controls differs from handling.controls",
+        ),
+        (
+            sorted(m["populations"].get(p["population"], [])) == sorted(h["populations"]),
+            "multiverse.primary.population differs from handling.populations",
+        ),
+        (m["bin_scales"].get(p["bins"]) == 1, "multiverse.primary.bins must name a scale of 1"),
+        (m["arms"].get(p["arms"]) == {"multi_arm": h["multi_arm"], "ketamine_doses": h["ketamine_doses"]},
+         "multiverse.primary.arms differs from handling.multi_arm / ketamine_doses"),
+        (p["single_arm"] in m["single_arm"], "multiverse.primary.single_arm is not among multiverse.single_arm"),
+    ]  # fmt: skip
+    return [f"{source}: {msg}" for ok, msg in checks if not ok]
 
 
 def load_config(path: str | Path) -> dict:

@@ -216,6 +216,23 @@ def _nnt_metrics(cfg, primary) -> list[dict]:
     return rows
 
 
+def ratio_to_anchor(est: float, se: float, ci_low: float, ci_high: float, a: pd.Series):
+    """``est / anchor`` with its interval: the delta method on the log scale when the anchor has a
+    CI and the pooled interval is positive (independent estimates; ``Var log(g) = (SE/g)²``),
+    else the pooled CI divided by the anchor treated as fixed. Returns (ratio, low, high, how)."""
+    ratio = est / a["value"]
+    if pd.notna(a["ci_low"]) and pd.notna(a["ci_high"]) and est > 0 and ci_low > 0:
+        se_log = math.sqrt((se / est) ** 2 + (float(effects.se_from_ci(a["ci_low"], a["ci_high"])) / a["value"]) ** 2)
+        crit = (ci_high - est) / se if se > 0 else effects.Z975  # the model's own critical value (t or z)
+        return (
+            ratio,
+            ratio * math.exp(-crit * se_log),
+            ratio * math.exp(crit * se_log),
+            "delta method on log scale, anchor CI included",
+        )
+    return ratio, ci_low / a["value"], ci_high / a["value"], "anchor treated as fixed"
+
+
 def _ratio_metrics(cfg, primary, reference) -> list[dict]:
     """Pooled g divided by the anchor g; CI by the delta method on the log scale when both have
     CIs (independent estimates), else the pooled CI divided by the anchor treated as fixed."""
@@ -227,19 +244,7 @@ def _ratio_metrics(cfg, primary, reference) -> list[dict]:
         (primary["group"] == "contrast") & (primary["effect"] == "smd") & (primary["outcome"] == "depression")
     ]
     for _, r in smd.iterrows():
-        ratio = r["estimate"] / a["value"]
-        if pd.notna(a["ci_low"]) and pd.notna(a["ci_high"]) and r["estimate"] > 0 and r["ci_low"] > 0:
-            # SE of log(g): SE(g)/g on the analysis scale; anchor SE from its CI
-            se_log = math.sqrt(
-                (r["se"] / r["estimate"]) ** 2
-                + (float(effects.se_from_ci(a["ci_low"], a["ci_high"])) / a["value"]) ** 2
-            )
-            crit = (r["ci_high"] - r["estimate"]) / r["se"] if r["se"] > 0 else effects.Z975
-            lo, hi = ratio * math.exp(-crit * se_log), ratio * math.exp(crit * se_log)
-            how = "delta method on log scale, anchor CI included"
-        else:
-            lo, hi = r["ci_low"] / a["value"], r["ci_high"] / a["value"]
-            how = "anchor treated as fixed"
+        ratio, lo, hi, how = ratio_to_anchor(r["estimate"], r["se"], r["ci_low"], r["ci_high"], a)
         rows.append(
             {
                 "metric": f"ratio.smd_vs_ssri.{r['route']}.{r['time_bin']}",

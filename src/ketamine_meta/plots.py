@@ -161,7 +161,11 @@ def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, title: str, z: float =
 
 
 def timecourse_plot(
-    pooled: pd.DataFrame, bins: dict, model: pd.DataFrame | None = None, outcome: str = "depression", effect: str = "smd"
+    pooled: pd.DataFrame,
+    bins: dict,
+    model: pd.DataFrame | None = None,
+    outcome: str = "depression",
+    effect: str = "smd",
 ) -> plt.Figure:
     """Pooled effect per time bin, one line per route (and all routes), with CIs; the
     prediction band is drawn for all routes. Points are sized by k; x is the bin's nominal time.
@@ -250,7 +254,9 @@ def moderator_plot(subgroups: pd.DataFrame, tests: pd.DataFrame, title: str) -> 
             continue
         ax.plot([lo, hi], [y, y], color="#0072B2", lw=1)
         ax.plot([est], [y], "s", color="#0072B2", ms=3 + min(k, 10) * 0.4)
-        ax.text(1.01, y, f"{est:.2f} [{lo:.2f}, {hi:.2f}]", transform=ax.get_yaxis_transform(), va="center", fontsize=6.5)
+        ax.text(
+            1.01, y, f"{est:.2f} [{lo:.2f}, {hi:.2f}]", transform=ax.get_yaxis_transform(), va="center", fontsize=6.5
+        )
     ax.set_yticks(ys)
     ax.set_yticklabels(["" if k == "header" else t for k, t, *_ in lines], fontsize=6.5)
     ax.axvline(1.0 if log else 0.0, color="#555555", lw=0.8)
@@ -261,6 +267,40 @@ def moderator_plot(subgroups: pd.DataFrame, tests: pd.DataFrame, title: str) -> 
     ax.grid(axis="y", visible=False)
     height = fig.get_figheight()
     fig.subplots_adjust(left=0.3, right=0.8, top=1 - 0.35 / height, bottom=0.5 / height)
+    return fig
+
+
+def spec_curve(rows: pd.DataFrame, claimed: tuple[float, float], title: str, dimensions: list[str]) -> plt.Figure:
+    """Specification curve: every specification's estimate and CI sorted by estimate (top), the
+    claimed range shaded, the primary specification marked; beneath, which choices made each one."""
+    style()
+    rows = rows[np.isfinite(rows["estimate"])].sort_values(["estimate", "spec_id"]).reset_index(drop=True)
+    varied = [d for d in dimensions if rows[d].nunique() > 1]
+    options = [(d, o) for d in varied for o in sorted(rows[d].unique())]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(PAGE_WIDTH, 2.6 + 0.16 * len(options)), sharex=True,
+                                      gridspec_kw={"height_ratios": [2.2, 0.25 + 0.16 * len(options)]})  # fmt: skip
+    x = np.arange(len(rows))
+    colours = rows["verdict"].map(VERDICT_COLOURS).fillna("#999999")
+    top.axhspan(claimed[0], claimed[1], color="#BBBBBB", alpha=0.4, lw=0, label="claimed")
+    ok = rows["ci_low"].notna()
+    top.vlines(x[ok], rows.loc[ok, "ci_low"], rows.loc[ok, "ci_high"], colors=colours[ok], lw=0.6, alpha=0.6)
+    top.scatter(x, rows["estimate"], s=6, c=colours, zorder=3)
+    prim = np.flatnonzero(rows["is_primary"].to_numpy())
+    if prim.size:
+        top.scatter(x[prim], rows.loc[prim, "estimate"], s=40, facecolors="none", edgecolors="black", zorder=4,
+                    label="primary analysis")  # fmt: skip
+    top.set_ylabel("Regenerated value")
+    top.set_title(title, loc="left")
+    top.legend(loc="upper left", frameon=False)
+    for j, (d, o) in enumerate(options):
+        hit = (rows[d] == o).to_numpy()
+        bottom.scatter(x[hit], np.full(hit.sum(), j), s=3, color="#333333", marker="|")
+    bottom.set_yticks(range(len(options)))
+    bottom.set_yticklabels([f"{d}: {o}" for d, o in options], fontsize=6)
+    bottom.invert_yaxis()
+    bottom.set_xlabel(f"Specifications sorted by estimate (n = {len(rows)})")
+    bottom.grid(False)
+    fig.tight_layout()
     return fig
 
 

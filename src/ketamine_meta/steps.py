@@ -12,7 +12,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import analyses, claims, comparisons, metrics, outputs, plots, provenance, relapse, timecourse
+from . import (
+    analyses,
+    claims,
+    comparisons,
+    funnel,
+    metrics,
+    multiverse,
+    outputs,
+    plots,
+    provenance,
+    relapse,
+    sensitivity,
+    timecourse,
+)
 from .config import load_config
 from .io import TABLES, load_dataset
 
@@ -111,10 +124,86 @@ def metrics_step(
     outputs.write_csv(metrics.build_metrics(cfg, tables), out_metrics)
 
 
-def claims_step(config_path, metrics_csv, out_csv, out_md) -> None:
+def sensitivity_step(
+    config_path, effects_csv, out_leave1out, out_influence, out_cumulative, out_regtest, out_dir
+) -> None:
+    """Leave-one-out, influence, cumulative-by-year and (k >= min_k_regtest) Egger's test with a
+    funnel plot, for every primary ketamine-vs-control analysis over all routes."""
+    cfg = load_config(config_path)
+    m = cfg["model"]
+    es = _read(effects_csv)
+    es = es[es["primary"].astype(bool) & (es["group"] == "contrast")]
+    tables: dict[str, list] = {"leave1out": [], "influence": [], "cumulative": [], "regtest": []}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for (outcome, effect, time_bin), cell in es.groupby(["outcome", "effect", "time_bin"], sort=True):
+        if len(cell) < m["min_k_influence"]:
+            continue
+        aid = analyses.analysis_id(outcome, effect, "contrast", "all", time_bin, "primary")
+        y, v, lab = cell["yi"].to_numpy(), cell["vi"].to_numpy(), cell["study_id"].tolist()
+        args = {"method": m["method"], "test": m["test"], "level": m["level"]}
+        tables["leave1out"].append(sensitivity.leave1out(y, v, lab, **args).assign(analysis_id=aid))
+        tables["influence"].append(sensitivity.influence(y, v, lab, **args).assign(analysis_id=aid))
+        year = cell["year"].fillna(9999).to_numpy()
+        tables["cumulative"].append(sensitivity.cumulative(y, v, year, lab, **args).assign(analysis_id=aid))
+        if len(cell) >= m["min_k_regtest"]:
+            tables["regtest"].append(sensitivity.regtest(y, v, **args).assign(analysis_id=aid))
+            stem = f"funnel_{outcome}_{effect}_{time_bin}"
+            fig = funnel.funnel_plot(y, v, lab, method=m["method"], level=m["level"], label="out",
+                                     xlabel=plots.EFFECT_AXIS[effect][0], title=aid)  # fmt: skip
+            caption = (f"Funnel plot of {aid}: each study's effect against its standard error, pseudo-confidence "
+                       f"lines around the {m['method']} estimate. {model_phrase(cfg)}.")  # fmt: skip
+            outputs.save_figure(fig, out_dir / stem, caption)
+    paths = {
+        "leave1out": out_leave1out,
+        "influence": out_influence,
+        "cumulative": out_cumulative,
+        "regtest": out_regtest,
+    }
+    for name, frames in tables.items():
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["analysis_id"])
+        outputs.write_csv(df[["analysis_id", *[c for c in df.columns if c != "analysis_id"]]], paths[name])
+
+
+def multiverse_step(config_path, out_csv, out_summary) -> None:
+    """Every pooled-data claim under every combination of the configured analysis choices."""
+    cfg = load_config(config_path)
+    mv = multiverse.run_multiverse(load_dataset(cfg["data_dir"]), cfg, claims.load_claims(cfg["claims_file"]))
+    outputs.write_csv(mv, out_csv)
+    outputs.write_csv(multiverse.summarise(mv), out_summary)
+
+
+def spec_curves_step(config_path, multiverse_csv, out_dir, out_index) -> None:
+    """A specification-curve figure per central claim that has a multiverse."""
+    cfg = load_config(config_path)
+    mv = _read(multiverse_csv)
+    registry = {c.claim_id: c for c in claims.load_claims(cfg["claims_file"])}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index = []
+    for cid, rows in mv.groupby("claim_id", sort=True):
+        c = registry[cid]
+        if not c.central or not rows["estimate"].notna().any():
+            continue
+        lo, hi = claims._range(c, cfg) if c.rule in ("within", "ratio") else (c.claimed, c.claimed)
+        fig = plots.spec_curve(rows, (lo, hi), f"{cid}: {c.metric}", list(multiverse.DIMENSIONS))
+        n = int(rows["estimate"].notna().sum())
+        share = rows.loc[rows["verdict"] != "not_testable", "supports"].mean()
+        caption = (f"Specification curve of claim {cid} ({c.document}): the regenerated {c.metric} under each of "
+                   f"{n} analysis specifications (estimator x CI method x control type x crossover x bin edges x "
+                   f"population x multi-arm rule{' x single-arm series' if c.family == 'rate' else ''}), sorted, with "
+                   f"intervals, coloured by verdict; grey band: the claimed value. {share:.0%} of specifications "
+                   f"reproduce the claim. Circled: the primary analysis ({model_phrase(cfg)}).")  # fmt: skip
+        outputs.save_figure(fig, out_dir / cid, caption)
+        index.append({"claim_id": cid, "figure": f"figures/spec_curve/{cid}.png", "n_specs": n, "caption": caption})
+    outputs.write_csv(pd.DataFrame(index, columns=["claim_id", "figure", "n_specs", "caption"]), out_index)
+
+
+def claims_step(config_path, metrics_csv, multiverse_summary_csv, out_csv, out_md) -> None:
     cfg = load_config(config_path)
     registry = claims.load_claims(cfg["claims_file"])
     table = claims.evaluate_all(registry, _read(metrics_csv), cfg)
+    table = claims.add_robustness(table, _read(multiverse_summary_csv))
     outputs.write_csv(table, out_csv)
     outputs.write_text(claims.claims_markdown(table, cfg), out_md)
 

@@ -3,6 +3,7 @@ rule claims:
     input:
         cfg=rules.resolved_config.output.cfg,
         metrics=rules.metrics.output.metrics,
+        robustness=rules.multiverse.output.summary,
         registry=config["claims_file"],
     output:
         csv=f"{WORK}/claims.csv",
@@ -15,4 +16,5 @@ rule claims:
         cmd=step("claims"),
     shell:
         "{params.cmd} --config_path {input.cfg} --metrics_csv {input.metrics}"
+        " --multiverse_summary_csv {input.robustness}"
         " --out_csv {output.csv} --out_md {output.md} --log {log}"

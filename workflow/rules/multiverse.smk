@@ -1,0 +1,63 @@
+rule multiverse:
+    # every pooled-data claim under every combination of the configured analysis choices
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        ok=rules.validate.output.report,
+        tables=DATA_TABLES,
+        registry=config["claims_file"],
+    output:
+        table=f"{WORK}/tables/multiverse.csv",
+        summary=f"{WORK}/tables/multiverse_summary.csv",
+    log:
+        f"{WORK}/logs/multiverse.log",
+    conda:
+        ENV
+    params:
+        cmd=step("multiverse"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --out_csv {output.table}"
+        " --out_summary {output.summary} --log {log}"
+
+
+rule spec_curves:
+    # a specification curve per central claim
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        table=rules.multiverse.output.table,
+        registry=config["claims_file"],
+    output:
+        folder=directory(f"{WORK}/figures/spec_curve"),
+        index=f"{WORK}/tables/spec_curve_index.csv",
+    log:
+        f"{WORK}/logs/spec_curves.log",
+    conda:
+        ENV
+    params:
+        cmd=step("spec_curves"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --multiverse_csv {input.table}"
+        " --out_dir {output.folder} --out_index {output.index} --log {log}"
+
+
+rule sensitivity:
+    # leave-one-out, influence, cumulative by year, Egger's test and funnel plots
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        effects=rules.effect_sizes.output.effects,
+    output:
+        leave1out=f"{WORK}/tables/leave1out.csv",
+        influence=f"{WORK}/tables/influence.csv",
+        cumulative=f"{WORK}/tables/cumulative.csv",
+        regtest=f"{WORK}/tables/regtest.csv",
+        folder=directory(f"{WORK}/figures/funnel"),
+    log:
+        f"{WORK}/logs/sensitivity.log",
+    conda:
+        ENV
+    params:
+        cmd=step("sensitivity"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
+        " --out_leave1out {output.leave1out} --out_influence {output.influence}"
+        " --out_cumulative {output.cumulative} --out_regtest {output.regtest}"
+        " --out_dir {output.folder} --log {log}"
