@@ -9,9 +9,12 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/effects.smk"
 include: "workflow/rules/pooling.smk"
+include: "workflow/rules/multiverse.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/report_html.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/simulation.smk"
 
 
 rule all:

@@ -11,3 +11,17 @@ TIGHT_ATOL = 1e-7
 #: Iterative estimators against metafor's *default* control: metafor stops when τ² changes by
 #: less than 1e-5, which leaves its own τ² up to ~2.5e-5 from the root (seen on case k10, PM).
 ITERATIVE_ATOL = 1e-4
+
+# --- sensitivity diagnostics (tests/test_sensitivity.py, tests/reference/metafor_sensitivity.json) ---
+#: leave1out / influence / regtest / cumul / funnel on DL fits: every refit is closed-form, so only
+#: floating-point noise (and the JSON's 15 significant digits) separates us from metafor.
+SENSITIVITY_CLOSED_FORM_ATOL = 1e-8
+#: The same diagnostics on REML fits: each refit re-estimates τ² iteratively. The reference runs
+#: metafor with control=list(threshold=1e-12, tol=1e-12, maxiter=10000), which its helpers pass to
+#: every refit, and our root finder solves to machine precision; seen differences are <= 1e-10.
+SENSITIVITY_TIGHT_ATOL = 1e-7
+#: Property tests (tests/test_properties.py) compare a fit with the same fit on reordered studies:
+#: only the order of floating-point sums changes, and the τ² root is solved to machine precision,
+#: so results agree to a few ulps times the condition of the problem (vi spans 1e-4..1e2 there).
+PROPERTY_RTOL = 1e-9
+PROPERTY_ATOL = 1e-9

@@ -344,7 +344,7 @@ def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
     lines = [
         "# Claims checked against the regenerated numbers",
         "",
-        f"Model: random effects, tau^2 by {model['method']}, {model['test']} intervals, level {model['level']}. "
+        f"Model: random effects, τ² by {model['method']}, {model['test']} intervals, level {model['level']}. "
         "Verdict rules: see `config/README.md`. Robustness: share of multiverse specifications that reproduce "
         "the claim, and the range of their estimates (`tables/multiverse.csv`).",
         "",

@@ -41,6 +41,14 @@ PROVENANCE = ("source_url", "locator", "evidence", "derivation")
 _DERIVATION_RE = re.compile(r"^([a-z_]+(?:\s*\+\s*[a-z_]+)*)(?:$|[\s:;,(])")
 STUDY_ID_RE = re.compile(r"^[a-z]+[0-9]{4}[a-z]?$")
 TOKEN_RE = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")
+#: A number as a spreadsheet writes it. ``float()`` alone also accepts ``1_5`` (= 15) and non-ASCII
+#: digits such as full-width ``１５``, which would silently turn a typo into a different number.
+NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+#: Largest magnitude of an integer cell: beyond 2**53 a float no longer holds every whole number,
+#: and beyond 2**63 pandas' Int64 column cannot hold it at all (it raised OverflowError).
+MAX_INT = 2**53
+#: Column the loader adds to every record (the spreadsheet row); a header may not use it.
+ROW_COLUMN = "_row"
 
 
 @dataclass(frozen=True)
@@ -382,12 +390,16 @@ def _parse_cell(col: Column, raw: str):
         try:
             value = float(text)
         except ValueError:
+            value = None
+        if value is None or (math.isfinite(value) and not NUMBER_RE.match(text)):
             return None, f"'{text}' is not a number", "write a plain number such as 12 or 0.5"
         if not math.isfinite(value):
             return None, f"'{text}' is not a finite number", "NaN and inf are not allowed; leave empty"
         if col.kind == "int":
             if value != int(value):
                 return None, f"'{text}' is not a whole number", "counts must be integers"
+            if abs(value) > MAX_INT:
+                return None, f"'{text}' is too large for a count", "check the number"
             value = int(value)
         if col.min is not None and (value < col.min or (col.min_exclusive and value == col.min)):
             op = ">" if col.min_exclusive else ">="
@@ -399,7 +411,10 @@ def _parse_cell(col: Column, raw: str):
 
 
 def _read_raw(path: Path, display: str) -> tuple[list[str], list[list[str]], list[Problem]]:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:  # a folder named like the table, no permission, ...: a problem, not a crash
+        return [], [], [Problem(display, None, None, f"cannot be read ({exc.strerror})", "make it a readable file")]
     if not data.strip():
         return [], [], [Problem(display, None, None, "file is empty", "write at least the header row")]
     if data.startswith(b"\xef\xbb\xbf"):
@@ -492,6 +507,8 @@ def _check_header(header: Sequence[str], spec: TableSpec, display: str) -> list[
     for name in header:
         if name in seen:
             problems.append(Problem(display, 1, name, "column appears twice", "delete one of them"))
+        if name == ROW_COLUMN:  # it would overwrite the row numbers every message relies on
+            problems.append(Problem(display, 1, name, "column name is reserved by the loader", "rename the column"))
         seen.add(name)
     for col in spec.columns:
         if col.required and col.name not in seen:

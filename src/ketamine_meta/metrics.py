@@ -57,6 +57,16 @@ def forest_name(outcome, effect, group, time_bin) -> str:
     return f"forest_{outcome}_{effect}_{group}_{time_bin}"
 
 
+def forest_path(cfg, primary: pd.DataFrame, outcome, effect, group, time_bin) -> str:
+    """The forest plot of that cell, or "" when none is drawn (k below ``model.min_k_forest``):
+    the same rule the forest step applies, so a metric never points at a missing figure."""
+    hit = primary[(primary["outcome"] == outcome) & (primary["effect"] == effect) & (primary["group"] == group)
+                  & (primary["time_bin"] == time_bin) & (primary["route"] == "all")]  # fmt: skip
+    if hit.empty or int(hit["k"].iloc[0]) < cfg["model"]["min_k_forest"]:
+        return ""
+    return f"figures/forest/{forest_name(outcome, effect, group, time_bin)}.png"
+
+
 def _bin_label(cfg, b):
     if b in cfg["time_bins"]:
         return cfg["time_bins"][b]["label"]
@@ -83,7 +93,7 @@ def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
     rows: list[dict] = []
     primary = t.pooled[t.pooled["subset"] == "primary"]
     for _, r in primary.iterrows():
-        fig = f"figures/forest/{forest_name(r['outcome'], r['effect'], r['group'], r['time_bin'])}.png"
+        fig = forest_path(cfg, primary, r["outcome"], r["effect"], r["group"], r["time_bin"])
         where = f"{_bin_label(cfg, r['time_bin'])}, route {r['route']}"
         common = {
             "value": r["estimate"],
@@ -151,7 +161,7 @@ def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
                 "figure": "figures/relapse.png",
             }
         )
-    rows += _study_metrics(cfg, t.effect_sizes)
+    rows += _study_metrics(cfg, t.effect_sizes, primary)
     out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     return out.sort_values("metric").reset_index(drop=True)
 
@@ -210,7 +220,7 @@ def _nnt_metrics(cfg, primary) -> list[dict]:
                 f"{_bin_label(cfg, r['time_bin'])}, route {r['route']} (1 / pooled risk difference"
                 + ("" if excl else "; the RD's CI includes 0, so the NNT's interval is unbounded")
                 + ")",
-                "figure": f"figures/forest/{forest_name(r['outcome'], 'rd', 'contrast', r['time_bin'])}.png",
+                "figure": forest_path(cfg, primary, r["outcome"], "rd", "contrast", r["time_bin"]),
             }
         )
     return rows
@@ -257,7 +267,7 @@ def _ratio_metrics(cfg, primary, reference) -> list[dict]:
                 "analysis_id": r["analysis_id"],
                 "unit": "ratio",
                 "description": f"pooled g ({r['analysis_id']}) / anchor g {a['value']:g} ({a['quantity']}; {how})",
-                "figure": f"figures/forest/{forest_name('depression', 'smd', 'contrast', r['time_bin'])}.png",
+                "figure": forest_path(cfg, primary, "depression", "smd", "contrast", r["time_bin"]),
             }
         )
     return rows
@@ -385,7 +395,7 @@ def _timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list
     return rows
 
 
-def _study_metrics(cfg, es: pd.DataFrame) -> list[dict]:
+def _study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
     rows = []
     z = effects.Z975
     rates = es[es["effect"] == "logit_p"]
@@ -405,7 +415,9 @@ def _study_metrics(cfg, es: pd.DataFrame) -> list[dict]:
                 "description": f"{r['study_id']} {r['outcome']} in {r['group']} arm(s) {r['comparison']} at "
                 f"{_bin_label(cfg, r['time_bin'])} ({int(r['events_treatment'])}/{int(r['n_treatment'])}; "
                 "logit z interval)",
-                "figure": f"figures/forest/{forest_name(r['outcome'], 'logit_p', r['group'], r['time_bin'])}.png",
+                "figure": forest_path(cfg, primary, r["outcome"], "logit_p", r["group"], r["time_bin"])
+                if r["primary"]
+                else "",
             }
         )
     return rows

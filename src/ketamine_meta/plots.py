@@ -156,7 +156,7 @@ def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, title: str, z: float =
     ax.set_xlabel(label)
     ax.set_title(title, loc="left")
     ax.grid(axis="y", visible=False)
-    fig.subplots_adjust(left=0.28, right=0.78, top=1 - 0.35 / height, bottom=0.5 / height)
+    fig.subplots_adjust(left=0.28, right=0.84, top=1 - 0.35 / height, bottom=0.5 / height)
     return fig
 
 
@@ -226,7 +226,7 @@ def timecourse_plot(
     if finite.size:
         lo, hi = np.nanmin(finite), np.nanmax(finite)
         ax.set_ylim(max(lo, -1.5), min(hi, 2.5))
-    ax.legend(loc="upper right", ncol=2, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
     ax.set_title(f"{outcome.capitalize()}: pooled {effect.upper()} over time by route", loc="left")
     fig.tight_layout()
     return fig
@@ -340,7 +340,7 @@ def claims_estimates(claims: pd.DataFrame) -> plt.Figure:
     style()
     t = claims[claims["regenerated"].notna() & (claims["rule"] != "arithmetic")].copy()
     t["unit"] = t["metric"].map(_unit_of)
-    units = [u for u in ("proportion", "g", "ratio", "difference in g", "days", "p") if u in set(t["unit"])]
+    units = sorted(set(t["unit"]))
     heights = [max(1, (t["unit"] == u).sum()) for u in units] or [1]
     fig, axes = plt.subplots(
         len(units) or 1,
@@ -369,15 +369,25 @@ def claims_estimates(claims: pd.DataFrame) -> plt.Figure:
 
 
 def _unit_of(metric: str) -> str:
-    head = metric.split(".")[0]
-    return {
-        "rate": "proportion",
-        "study": "proportion",
-        "pooled": "g",
-        "ratio": "ratio",
-        "route_diff": "difference in g",
-        "route_test": "p",
-    }.get(head, "days" if "median_days" in metric else "proportion")
+    """The panel a claim is drawn in: claims on different scales never share an axis."""
+    parts = metric.split(".")
+    head = parts[0]
+    if head in ("rate", "study") or metric.startswith("relapse.proportion"):
+        return "proportion"
+    if head in ("pooled", "dose_slope"):
+        return {"smd": "g", "rd": "risk difference"}.get(parts[2], "ratio (RR, OR, HR)")
+    if head in ("route_diff", "moderator_diff"):
+        effect = parts[2] if head == "route_diff" else parts[3]
+        return "difference in g" if effect == "smd" else "difference (analysis scale)"
+    if head in ("route_test", "moderator_test"):
+        return "p"
+    if head == "ratio":
+        return "ratio to antidepressant g"
+    if head == "timecourse":
+        return "g" if parts[1] == "effect" else "hours"
+    if head == "nnt":
+        return "patients"
+    return "days" if "median_days" in metric else "value"
 
 
 def _claimed_range(text: str) -> tuple[float, float]:
@@ -403,8 +413,10 @@ def relapse_plot(
     """
     style()
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
+    by_study = by_study[np.isfinite(by_study["followup_days"].astype(float))]
     conds = sorted(set(by_study["condition"]) | set(printed["condition"]))
-    colours = dict(zip(conds, OKABE_ITO[1:] + OKABE_ITO[:1]))
+    readable = [c for c in OKABE_ITO if c != "#F0E442"]  # yellow is unreadable on white
+    colours = dict(zip(conds, readable[1:] + readable[:1]))
     for _, r in by_study.iterrows():
         c = colours[r["condition"]]
         ax.errorbar(

@@ -127,7 +127,9 @@ def tau2_estimate(y, v, X, method: str) -> float:
         if tau2_0 == 0:
             return 0.0
         P, _ = _p_matrix(X, 1 / (v + tau2_0))
-        return tau2_0 * float(y @ P @ y) / (k - p)
+        # y'Py >= 0 in exact arithmetic, but for studies equal up to an ulp it rounds to -1e-33 and
+        # τ² came out negative (-1e-46), making the prediction interval NaN: truncate at 0 like the rest
+        return max(0.0, tau2_0 * float(y @ P @ y) / (k - p))
     if method == "PM":
         if _q_gen(y, v, X, 0.0) <= k - p:
             return 0.0
@@ -185,8 +187,11 @@ def rma(yi, vi, mods=None, method: str = "REML", test: str = "knha", level: floa
     df = None
     if test == "knha":
         df = float(k - p)
-        # y'Py is 0 for identical studies; rounding can make it -1e-17, so clamp
-        vb = vb * max(0.0, float(y @ P @ y)) / (k - p)
+        # metafor's scale factor: the weighted residual sum of squares Σ w (y - Xβ)², taken as 0 when
+        # it is <= machine epsilon. y'Py is the same number mathematically, but it cancels large
+        # terms, so identical studies got SE ~1e-9 (varying with study order) instead of metafor's 0.
+        rss = float(np.sum(w * (y - X @ beta) ** 2))
+        vb = vb * (0.0 if rss <= np.finfo(float).eps else rss / (k - p))
         crit = float(stats.t.ppf(1 - alpha / 2, df))
     else:
         crit = zcrit
@@ -197,7 +202,7 @@ def rma(yi, vi, mods=None, method: str = "REML", test: str = "knha", level: floa
     pvals = 2 * (stats.t.sf(np.abs(stat), df) if df else stats.norm.sf(np.abs(stat)))
 
     P0, _ = _p_matrix(X, 1 / v)
-    q = float(y @ P0 @ y)
+    q = max(0.0, float(y @ P0 @ y))  # as metafor: rounding made Q -8e-17 for identical studies
     q_p = float(stats.chi2.sf(q, k - p))
     if method == "EE":
         i2 = max(0.0, 100 * (q - (k - p)) / q) if q > 0 else 0.0
@@ -282,3 +287,6 @@ def _saturated(y, v, X, method, test, zcrit) -> RmaResult:
         crit=zcrit,
         note=f"k={y.size}: single study, not pooled; z interval from its own variance",
     )
+
+
+from .batch import pool_many  # noqa: E402,F401  (batched engine, same results)

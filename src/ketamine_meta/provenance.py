@@ -21,6 +21,7 @@ PACKAGES = (
     "snakemake",
     "PyYAML",
     "jsonschema",
+    "Jinja2",
 )
 #: Paths whose last commit identifies the code and data that produced the results (the results
 #: folder itself is left out, so committing regenerated results does not change provenance).

@@ -39,7 +39,7 @@ def model_phrase(cfg: dict) -> str:
     m = cfg["model"]
     ci = "Knapp-Hartung t intervals (k-1 df)" if m["test"] == "knha" else "normal (z) intervals"
     return (
-        f"random-effects model, tau^2 by {m['method']}, {ci}, {m['level']:.0%} level; "
+        f"random-effects model, τ² by {m['method']}, {ci}, {m['level']:.0%} level; "
         f"{m['add']} added to cells of tables with a zero; multi-arm trials: {cfg['handling']['multi_arm']}; "
         f"crossover trials: {cfg['handling']['crossover']}"
     )

@@ -206,5 +206,3 @@ def timecourse_model(es: pd.DataFrame, cfg: dict, outcome: str = "depression", e
                             "time_ci_high": tci[1], "estimate": r["estimate"], "ci_low": r["ci_low"],
                             "ci_high": r["ci_high"], "note": note})  # fmt: skip
     return pd.DataFrame(preds, columns=TIMECOURSE_COLUMNS), pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
-
-

@@ -3,6 +3,7 @@
 # leaves the previous results untouched.
 import json
 import re
+import sys
 from pathlib import Path
 
 from ketamine_meta.config import validate_config
@@ -34,6 +35,18 @@ CODE_FILES = sorted(str(p) for p in Path("src/ketamine_meta").glob("*.py")) + so
 ENV = "../envs/ketamine_meta.yaml"
 
 
+def _python():
+    """The interpreter running Snakemake (whose environment has ketamine_meta), so a step never
+    picks up another `python` from PATH; under --sdm conda, the rule environment's python.
+    """
+    methods = getattr(
+        getattr(workflow, "deployment_settings", None), "deployment_method", ()
+    )
+    return (
+        "python" if any("conda" in str(m).lower() for m in methods) else sys.executable
+    )
+
+
 def step(name):
     """Shell prefix of a workflow step script (runs outside Snakemake as well)."""
-    return f"python {SCRIPTS}/{name}.py"
+    return f"{_python()} {SCRIPTS}/{name}.py"

@@ -3,18 +3,36 @@ PUBLISHED = [
     "tables/effect_sizes.csv",
     "tables/unused_rows.csv",
     "tables/pooled.csv",
-    "tables/route_comparisons.csv",
+    "tables/moderators.csv",
+    "tables/subgroups.csv",
+    "tables/dose_response.csv",
+    "tables/timecourse_model.csv",
+    "tables/timecourse_summary.csv",
     "tables/relapse_studies.csv",
     "tables/relapse_pooled.csv",
     "tables/relapse_medians.csv",
     "tables/metrics.csv",
+    "tables/multiverse.csv",
+    "tables/multiverse_summary.csv",
+    "tables/spec_curve_index.csv",
+    "tables/leave1out.csv",
+    "tables/influence.csv",
+    "tables/cumulative.csv",
+    "tables/regtest.csv",
     "tables/forest_index.csv",
     "claims.csv",
     "claims.md",
     "provenance.json",
+    "report.html",
     *[
         f"figures/{name}.{ext}"
-        for name in ("timecourse", "relapse", "claims_overview", "claims_estimates")
+        for name in (
+            "timecourse",
+            "moderators",
+            "relapse",
+            "claims_overview",
+            "claims_estimates",
+        )
         for ext in FIG_EXT
     ],
 ]
@@ -45,16 +63,22 @@ rule publish:
     input:
         [f"{WORK}/{p}" for p in PUBLISHED],
         forest=rules.forest.output.folder,
+        spec_curves=rules.spec_curves.output.folder,
+        funnel=rules.sensitivity.output.folder,
     output:
         [f"{RESULTS}/{p}" for p in PUBLISHED],
         forest=directory(f"{RESULTS}/figures/forest"),
+        spec_curves=directory(f"{RESULTS}/figures/spec_curve"),
+        funnel=directory(f"{RESULTS}/figures/funnel"),
     log:
         f"{WORK}/logs/publish.log",
     conda:
         ENV
     params:
         cmd=step("publish"),
-        published=" ".join([*PUBLISHED, "figures/forest"]),
+        published=" ".join(
+            [*PUBLISHED, "figures/forest", "figures/spec_curve", "figures/funnel"]
+        ),
         # the folders are the forest folders' parents, two levels up
         src=lambda wildcards, input: str(Path(input.forest).parent.parent),
         dst=lambda wildcards, output: str(Path(output.forest).parent.parent),

@@ -1,0 +1,233 @@
+"""Speed of the pooling engines and of the pipeline; prints one JSON object (benchmarks/README.md).
+
+Run from anywhere with the project's virtualenv: ``.venv/bin/python benchmarks/run.py``.
+Options: ``--batch D`` (columns in the batched fit, default 20000), ``--single N`` (fits in the
+one-at-a-time loops, default 1000), ``--skip-pipeline``, ``--skip-r``.
+
+Nothing here asserts a time: the JSON reports the numbers and, under ``meets``, whether each
+target of the "Fast at every scale" issue is met on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # the checkout's library even without `pip install -e`
+
+from ketamine_meta.batch import pool_arrays, pool_many  # noqa: E402
+from ketamine_meta.pooling import rma  # noqa: E402
+
+K = 10
+METHOD, TEST = "REML", "knha"
+TARGETS = {
+    "batched_vs_single": 100.0,
+    "batched_vs_metafor": 50.0,
+    "pipeline_cold_seconds": 60.0,
+    "pipeline_noop_seconds": 3.0,
+}
+
+R_LOOP = r"""
+suppressPackageStartupMessages(library(metafor))
+a <- commandArgs(TRUE)
+y <- as.matrix(read.csv(a[1], header = FALSE)); v <- as.matrix(read.csv(a[2], header = FALSE))
+n <- ncol(y)
+invisible(rma(y[, 1], v[, 1], method = "REML", test = "knha"))  # warm-up: byte-compile, load
+est <- numeric(n)
+t0 <- proc.time()[["elapsed"]]
+for (j in seq_len(n)) est[j] <- rma(y[, j], v[, j], method = "REML", test = "knha")$beta[1]
+el <- proc.time()[["elapsed"]] - t0
+writeLines(format(est, digits = 17), a[3])
+cat(sprintf('{"fits": %d, "seconds": %.6f, "metafor": "%s", "r": "%s"}\n', n, el,
+            as.character(packageVersion("metafor")), paste(R.version$major, R.version$minor, sep = ".")))
+"""
+
+
+def ketamine_like_batch(d: int, k: int = K, seed: int = 1):
+    """k trials per meta-analysis as in the coverage simulation: per-arm n 15..120, SMD 0.6, τ² = 0.05."""
+    rng = np.random.default_rng(seed)
+    n1 = rng.integers(15, 121, (k, d))
+    n2 = rng.integers(15, 121, (k, d))
+    se2 = 1 / n1 + 1 / n2
+    yi = rng.normal(0.6, np.sqrt(se2 + 0.05))
+    vi = se2 + yi**2 / (2 * (n1 + n2))
+    return yi, vi
+
+
+def time_single(yi, vi, n: int) -> dict:
+    rma(yi[:, 0], vi[:, 0], method=METHOD, test=TEST)  # warm-up
+    t0 = time.perf_counter()
+    for j in range(n):
+        rma(yi[:, j], vi[:, j], method=METHOD, test=TEST)
+    sec = time.perf_counter() - t0
+    return {"fits": n, "seconds": round(sec, 4), "fits_per_second": round(n / sec, 1)}
+
+
+def time_batched(yi, vi, repeats: int = 5) -> dict:
+    """Best of ``repeats`` calls of pool_many (the DataFrame API); pool_arrays (no DataFrame) too."""
+    pool_many(yi[:, :100], vi[:, :100], method=METHOD, test=TEST)  # warm-up
+    best_df = best_arr = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        pool_many(yi, vi, method=METHOD, test=TEST)
+        best_df = min(best_df, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        pool_arrays(yi, vi, method=METHOD, test=TEST)
+        best_arr = min(best_arr, time.perf_counter() - t0)
+    d = yi.shape[1]
+    return {
+        "fits": d,
+        "seconds": round(best_df, 4),
+        "fits_per_second": round(d / best_df, 1),
+        "arrays_fits_per_second": round(d / best_arr, 1),
+    }
+
+
+def time_metafor(yi, vi, n: int) -> dict | None:
+    """The same loop in R (metafor::rma, REML + knha) on the first ``n`` columns of the same data."""
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        np.savetxt(tmp / "y.csv", yi[:, :n], delimiter=",", fmt="%.17g")
+        np.savetxt(tmp / "v.csv", vi[:, :n], delimiter=",", fmt="%.17g")
+        (tmp / "loop.R").write_text(R_LOOP)
+        cmd = [rscript, str(tmp / "loop.R"), str(tmp / "y.csv"), str(tmp / "v.csv"), str(tmp / "est.txt")]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        if proc.returncode != 0:
+            return {"error": proc.stderr.strip()[-500:]}
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        est = np.loadtxt(tmp / "est.txt")
+    ours = pool_arrays(yi[:, :n], vi[:, :n], method=METHOD, test=TEST)["estimate"]
+    out["fits_per_second"] = round(out["fits"] / out["seconds"], 1)
+    # metafor stops Fisher scoring when τ² moves < 1e-5, so estimates agree to ~1e-6, not 1e-12
+    out["max_abs_diff_estimate_vs_pool_many"] = float(np.max(np.abs(est - ours)))
+    return out
+
+
+def time_multiverse() -> tuple[float | None, str]:
+    """Specifications (claim x choice-set rows) per second of ketamine_meta.multiverse, if it exists yet.
+
+    Run on the shipped data and config/config.yaml; the time includes building the effect sizes
+    for every multi-arm and bin variant, as a pipeline run would.
+    """
+    try:
+        mv = importlib.import_module("ketamine_meta.multiverse")
+    except ModuleNotFoundError:
+        return None, "ketamine_meta.multiverse does not exist yet"
+    run = getattr(mv, "run_multiverse", None)
+    if run is None:
+        return None, "ketamine_meta.multiverse has no run_multiverse(ds, cfg, registry)"
+    try:
+        from ketamine_meta.claims import load_claims
+        from ketamine_meta.config import load_config
+        from ketamine_meta.io import load_dataset
+
+        cfg = load_config(ROOT / "config" / "config.yaml")
+        ds = load_dataset(ROOT / cfg["data_dir"])
+        registry = load_claims(ROOT / cfg["claims_file"])
+        t0 = time.perf_counter()
+        table = run(ds, cfg, registry)
+        sec = time.perf_counter() - t0
+    except Exception as err:  # a module another engineer is still writing: report, do not crash
+        return None, f"ketamine_meta.multiverse.run_multiverse failed: {type(err).__name__}: {err}"[:500]
+    n = len(table)
+    return round(n / sec, 1), (
+        f"{n} claim x specification rows ({table['spec_id'].nunique()} distinct choice sets) in {sec:.2f} s"
+    )
+
+
+def time_pipeline(tmp: Path) -> dict:
+    """Cold ``snakemake -c2`` on the shipped data into temporary folders, then a no-op rerun."""
+    env = dict(os.environ)
+    # the rules call `python`: the virtualenv's, as when it is activated
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    cmd = [sys.executable, "-m", "snakemake", "-c2", "--config", f"results_dir={tmp / 'results'}",
+           f"work_dir={tmp / 'work'}"]  # fmt: skip
+    out = {}
+    for name in ("cold", "noop"):
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+        out[f"{name}_seconds"] = round(time.perf_counter() - t0, 2)
+        if proc.returncode != 0:
+            out[f"{name}_error"] = proc.stderr.strip()[-1500:]
+            break
+    out["noop_did_nothing"] = "Nothing to be done" in (proc.stdout + proc.stderr)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=20_000, help="columns in the batched fit")
+    ap.add_argument("--single", type=int, default=1_000, help="fits in the one-at-a-time loops")
+    ap.add_argument("--skip-pipeline", action="store_true")
+    ap.add_argument("--skip-r", action="store_true")
+    args = ap.parse_args(argv)
+
+    yi, vi = ketamine_like_batch(max(args.batch, args.single))
+    single = time_single(yi, vi, args.single)
+    batched = time_batched(yi[:, : args.batch], vi[:, : args.batch])
+    metafor = None if args.skip_r else time_metafor(yi, vi, args.single)
+    mv_rate, mv_note = time_multiverse()
+
+    tmp = Path(tempfile.mkdtemp(prefix="ketamine-meta-bench-"))
+    try:
+        pipeline = None if args.skip_pipeline else time_pipeline(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ratio = batched["fits_per_second"] / single["fits_per_second"]
+    mf_rate = metafor.get("fits_per_second") if metafor else None
+    ratio_mf = batched["fits_per_second"] / mf_rate if mf_rate else None
+    peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {
+        "k": K,
+        "model": f"{METHOD} + {TEST}",
+        "single_rma": single,
+        "batched_pool_many": batched,
+        "batched_vs_single": round(ratio, 1),
+        "metafor_loop": metafor,
+        "batched_vs_metafor": round(ratio_mf, 1) if ratio_mf else None,
+        "multiverse_specs_per_second": mv_rate,
+        "multiverse_note": mv_note,
+        "pipeline": pipeline,
+        "peak_memory_mb": {"benchmark_process": round(peak_self, 1), "largest_child_process": round(peak_child, 1)},
+        "targets": TARGETS,
+        "meets": {
+            "batched_vs_single": ratio >= TARGETS["batched_vs_single"],
+            "batched_vs_metafor": None if ratio_mf is None else ratio_mf >= TARGETS["batched_vs_metafor"],
+            "pipeline_cold_seconds": None
+            if not pipeline or "cold_error" in pipeline
+            else pipeline["cold_seconds"] < TARGETS["pipeline_cold_seconds"],
+            "pipeline_noop_seconds": None
+            if not pipeline or "noop_seconds" not in pipeline
+            else pipeline["noop_seconds"] < TARGETS["pipeline_noop_seconds"],
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        },
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""The committed ``results/`` are what the committed code and data produce.
+
+Runs the whole pipeline on the shipped extraction into a temporary results folder and compares
+every file with ``results/`` byte for byte; ``provenance.json`` (package versions, git state) is
+compared on its ``inputs`` and on its ``config`` without the keys naming this run's folders. A
+failure means the results were not regenerated after a change: run ``.venv/bin/snakemake -c2`` and
+commit ``results/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import ROOT
+
+pytestmark = pytest.mark.pipeline
+
+COMMITTED = ROOT / "results"
+#: provenance.json config keys that name where this run wrote (differ by construction)
+PATH_KEYS = ("results_dir", "work_dir")
+HINT = "regenerate with `.venv/bin/snakemake -c2` and commit results/"
+
+
+def published_files(folder: Path) -> dict[str, Path]:
+    """Every file a reader gets, by path relative to ``folder`` (logs and hidden files left out)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if p.is_file() and rel.parts[0] != "logs" and not any(part.startswith(".") for part in rel.parts):
+            out[rel.as_posix()] = p
+    return out
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("regenerated")
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg.update(results_dir=str(tmp / "results"), work_dir=str(tmp / "work"))
+    cfg_path = tmp / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-c2",
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(ROOT),
+        "--configfile",
+        str(cfg_path),
+    ]
+    # the rules call `python`: this interpreter's folder first on PATH, as in an activated venv
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return tmp / "results"
+
+
+def test_same_files_as_committed(regenerated):
+    new, old = published_files(regenerated), published_files(COMMITTED)
+    assert "report.html" in new
+    missing, extra = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
+    assert not missing and not extra, f"not committed: {missing}; committed but not produced: {extra}; {HINT}"
+
+
+def test_every_file_byte_identical_to_committed(regenerated):
+    new, old = published_files(regenerated), published_files(COMMITTED)
+    compared = sorted((new.keys() & old.keys()) - {"provenance.json"})
+    assert len(compared) > 20
+    differing = [rel for rel in compared if new[rel].read_bytes() != old[rel].read_bytes()]
+    assert not differing, f"{len(differing)} of {len(compared)} files differ from results/: {differing[:30]}; {HINT}"
+
+
+def test_provenance_inputs_and_config_match_committed(regenerated):
+    new = json.loads((regenerated / "provenance.json").read_text())
+    old = json.loads((COMMITTED / "provenance.json").read_text())
+    assert new["inputs"] == old["inputs"], HINT
+
+    def config(prov: dict) -> dict:
+        return {k: v for k, v in prov["config"].items() if k not in PATH_KEYS}
+
+    assert config(new) == config(old), HINT
+    assert new["config"]["results_dir"] == str(regenerated)

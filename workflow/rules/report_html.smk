@@ -1,0 +1,32 @@
+rule report:
+    # results/report.html: claims first, each linked to its analysis, figure, studies and data rows
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        claims=rules.claims.output.csv,
+        pooled=rules.pool.output.pooled,
+        metrics=rules.metrics.output.metrics,
+        effects=rules.effect_sizes.output.effects,
+        forest_index=rules.forest.output.index,
+        forest=rules.forest.output.folder,
+        # every published figure (PUBLISHED is defined in report.smk; read when the DAG is built)
+        figures=lambda wildcards: [
+            f"{WORK}/{p}" for p in PUBLISHED if p.startswith("figures/")
+        ],
+        tables=DATA_TABLES,
+    output:
+        html=f"{WORK}/report.html",
+    log:
+        f"{WORK}/logs/report.log",
+    conda:
+        ENV
+    params:
+        cmd=step("report"),
+        # the page links figures relative to itself: figures/... beside report.html
+        figures_dir=lambda wildcards, input: str(Path(input.forest).parent),
+        pngs=lambda wildcards, input: [f for f in input.figures if f.endswith(".png")],
+    shell:
+        "{params.cmd} --config_path {input.cfg} --claims_csv {input.claims}"
+        " --pooled_csv {input.pooled} --metrics_csv {input.metrics}"
+        " --effects_csv {input.effects} --forest_index_csv {input.forest_index}"
+        " --figures_dir {params.figures_dir} --figures {params.pngs}"
+        " --out_html {output.html} --log {log}"
