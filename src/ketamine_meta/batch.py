@@ -20,11 +20,16 @@ The iterative estimators are roots of their estimating equations (metafor's defi
 * ML:   ``f(τ²) = y'P²y - Σ w_i``,  ``f'(τ²) = -2 y'P³y + Σ w_i²``;
 * PM:   ``f(τ²) = Q(τ²) - (k - 1)``, ``f'(τ²) = -y'P²y``;
 
-using ``dP/dτ² = -P²``. As in the scalar engine, τ² = 0 when ``f(0) ≤ 0``; otherwise the root is
-bracketed by doubling from ``max(max v_i, 10⁻⁴)`` and found by Newton's method safeguarded by
-bisection (a Newton step that leaves the bracket is replaced by the midpoint), for all columns at
-once, until the step is below ``10⁻¹⁵ + 10⁻¹³ τ²``. Newton converges quadratically, so the root
-agrees with the scalar engine's Brent solution to machine precision.
+using ``dP/dτ² = -P²``. As in the scalar engine, τ² = 0 when ``f(0) ≤ 0``. Otherwise Newton's
+method runs for all columns at once from the DL estimate, safeguarded: the bracket is the last
+point with ``f > 0`` and the last with ``f < 0``; a Newton step that leaves it is replaced by the
+midpoint or, while no ``f < 0`` point is known, by doubling from ``max(max v_i, 10⁻⁴)`` — the
+scalar engine's bracket search, which gives up (and falls back to DL) beyond ``2¹⁹⁹`` times that.
+A column stops when a Newton step is below ``10⁻¹⁰ τ²`` (Newton's error after a step ``s`` is
+``O(s²)``, so the root is then exact to machine precision) or the bracket is narrower than
+``10⁻¹⁵ + 10⁻¹³ τ²``. Where the equation has one root in (0, ∞) — always for PM (``Q`` decreases
+in τ²) and for REML and ML on any realistic data — it is the root the scalar engine's Brent
+search finds.
 """
 
 from __future__ import annotations
@@ -60,10 +65,9 @@ COLUMNS = [
     "note",
 ]
 
-_ITERATIVE = ("REML", "ML", "PM")
 _MAX_DOUBLINGS = 200  # as the scalar engine: a bracket up to max(v) * 2^199
 _CHUNK = 4096  # columns per block in pool_arrays
-_MAX_NEWTON = 200  # bisection alone needs ~60 halvings for 1e-15 from a bracket of ~1; headroom
+_MAX_NEWTON = 400  # room for the 200 doublings of the bracket search plus ~60 halvings to 1e-15
 
 
 def pad_groups(groups_y: Sequence[Sequence[float]], groups_v: Sequence[Sequence[float]]):
