@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -26,3 +29,25 @@ def make_config(**overrides) -> dict:
     cfg = yaml.safe_load((ROOT / "tests" / "data" / "config_test.yaml").read_text())
     cfg.update(overrides)
     return cfg
+
+
+def run_snakemake(cfg: dict, tmp: Path, *extra: str, timeout: int = 1800) -> subprocess.CompletedProcess:
+    """Run the workflow with ``cfg`` written to a config file in ``tmp`` (overrides config.yaml).
+
+    Snakemake runs under this interpreter, and the workflow's steps use Snakemake's interpreter,
+    so the package under test is the one imported here whatever ``python`` is on PATH.
+    """
+    cfg_path = tmp / f"config_{hashlib.sha256(yaml.safe_dump(cfg).encode()).hexdigest()[:12]}.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    cmd = [sys.executable, "-m", "snakemake", "-c2", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(ROOT),
+           "--configfile", str(cfg_path), *extra]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file below ``folder``, by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

@@ -6,47 +6,18 @@ shipped extraction; they write only below pytest's temporary folder.
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT, copy_valid, edit_csv, make_config
+from helpers import ROOT, copy_valid, edit_csv, make_config, run_snakemake, tree_digest
 
 from ketamine_meta.pooling import rma
 
 pytestmark = pytest.mark.pipeline
 
 
-def snakemake(cfg: dict, tmp: Path, *extra: str) -> subprocess.CompletedProcess:
-    cfg_path = tmp / f"config_{abs(hash(str(sorted(cfg.items())))) % 10**8}.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-c2",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(ROOT),
-        "--configfile",
-        str(cfg_path),
-        *extra,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+snakemake = run_snakemake  # kept under the short name other pipeline tests import
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,11 @@ commit ``results/``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import ROOT, run_snakemake
 
 pytestmark = pytest.mark.pipeline
 
@@ -42,23 +39,7 @@ def regenerated(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("regenerated")
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     cfg.update(results_dir=str(tmp / "results"), work_dir=str(tmp / "work"))
-    cfg_path = tmp / "config.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-c2",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(ROOT),
-        "--configfile",
-        str(cfg_path),
-    ]
-    # the rules call `python`: this interpreter's folder first on PATH, as in an activated venv
-    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
+    proc = run_snakemake(cfg, tmp)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return tmp / "results"
 

@@ -55,6 +55,26 @@ def _scale(effect: str, x):
     return x
 
 
+def _value_label(ax, y, est, lo, hi) -> None:
+    """ "est [lo, hi]" to the right of the axes, at row y."""
+    ax.text(1.01, y, f"{est:.2f} [{lo:.2f}, {hi:.2f}]", transform=ax.get_yaxis_transform(), va="center", fontsize=6.5)
+
+
+def _finish_rows_axis(fig, ax, ys, lines, label, log, title, left) -> None:
+    """Shared finish of row-per-estimate plots (forest, moderators): row labels (headers blank),
+    the no-effect line, the scale, and margins that keep labels and values inside the figure."""
+    ax.set_yticks(ys)
+    ax.set_yticklabels(["" if k == "header" else t for k, t, *_ in lines], fontsize=6.5)
+    ax.axvline(1.0 if log else 0.0, color="#555555", lw=0.8)
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(label)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="y", visible=False)
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=left, right=0.84, top=1 - 0.35 / height, bottom=0.5 / height)
+
+
 def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, title: str, z: float = 1.959963984540054) -> plt.Figure:
     """Forest plot of one outcome x effect x group x time bin, studies grouped by route.
 
@@ -145,18 +165,8 @@ def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, title: str, z: float =
             ax.fill([lo, est, hi, est], [y, y + 0.3, y, y - 0.3], color=colour, alpha=0.9)
             if np.isfinite(plo) and np.isfinite(phi):
                 ax.plot([plo, phi], [y, y], color=colour, lw=1, ls=":")
-        ax.text(
-            1.01, y, f"{est:.2f} [{lo:.2f}, {hi:.2f}]", transform=ax.get_yaxis_transform(), va="center", fontsize=6.5
-        )
-    ax.set_yticks(ys)
-    ax.set_yticklabels(["" if k == "header" else t for k, t, *_ in lines], fontsize=6.5)
-    ax.axvline(1.0 if log else 0.0, color="#555555", lw=0.8)
-    if log:
-        ax.set_xscale("log")
-    ax.set_xlabel(label)
-    ax.set_title(title, loc="left")
-    ax.grid(axis="y", visible=False)
-    fig.subplots_adjust(left=0.28, right=0.84, top=1 - 0.35 / height, bottom=0.5 / height)
+        _value_label(ax, y, est, lo, hi)
+    _finish_rows_axis(fig, ax, ys, lines, label, log, title, left=0.28)
     return fig
 
 
@@ -254,19 +264,8 @@ def moderator_plot(subgroups: pd.DataFrame, tests: pd.DataFrame, title: str) -> 
             continue
         ax.plot([lo, hi], [y, y], color="#0072B2", lw=1)
         ax.plot([est], [y], "s", color="#0072B2", ms=3 + min(k, 10) * 0.4)
-        ax.text(
-            1.01, y, f"{est:.2f} [{lo:.2f}, {hi:.2f}]", transform=ax.get_yaxis_transform(), va="center", fontsize=6.5
-        )
-    ax.set_yticks(ys)
-    ax.set_yticklabels(["" if k == "header" else t for k, t, *_ in lines], fontsize=6.5)
-    ax.axvline(1.0 if log else 0.0, color="#555555", lw=0.8)
-    if log:
-        ax.set_xscale("log")
-    ax.set_xlabel(label)
-    ax.set_title(title, loc="left")
-    ax.grid(axis="y", visible=False)
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=0.3, right=0.8, top=1 - 0.35 / height, bottom=0.5 / height)
+        _value_label(ax, y, est, lo, hi)
+    _finish_rows_axis(fig, ax, ys, lines, label, log, title, left=0.3)
     return fig
 
 
