@@ -443,19 +443,26 @@ def relapse_plot(
     for _, r in pooled.iterrows():
         x = windows[r["window"]]["nominal_days"]
         ax.fill(
-            [x - 2, x, x + 2, x],
+            [x / 1.06, x, x * 1.06, x],
             [r["estimate"], r["ci_high"], r["estimate"], r["ci_low"]],
             color=colours.get(r["condition"], "k"),
             alpha=0.6,
         )
     for label, day, lo, hi in claimed:
-        ax.add_patch(plt.Rectangle((day - 3, lo), 6, hi - lo, fill=False, ls="--", ec="#D55E00"))
-        ax.annotate(label, (day + 3, hi), fontsize=6, color="#D55E00")
+        ax.add_patch(
+            plt.Rectangle((day / 1.12, lo), day * 1.12 - day / 1.12, hi - lo, fill=False, ls="--", ec="#D55E00")
+        )
+        ax.annotate(label, (day * 1.12, hi), textcoords="offset points", xytext=(2, 2), fontsize=6, color="#D55E00")
     for cond, c in colours.items():
         ax.plot([], [], "o", color=c, label=cond)
     ax.plot([], [], "o", mfc="white", color="#555555", label="printed % only (no count)")
     ax.set_ylim(0, 1)
-    ax.set_xlabel("Days after the last dose (follow-up at which relapse was counted)")
+    ax.set_xscale("log")  # follow-ups run from 2 weeks to a year: a log axis keeps the early ones apart
+    ticks = [7, 14, 28, 56, 91, 182, 365]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(t) for t in ticks])
+    ax.set_xlim(5, 500)
+    ax.set_xlabel("Days after the last dose (follow-up at which relapse was counted; log scale)")
     ax.set_ylabel("Proportion of responders relapsed")
     ax.legend(loc="lower right", frameon=False, ncol=2)
     ax.set_title("Relapse after response, study by study (diamonds: pooled by window)", loc="left")
