@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT, make_config
+from helpers import ROOT, make_config, run_snakemake
 from markupsafe import escape
 
 from ketamine_meta import report
@@ -97,6 +96,7 @@ def build_page(out_dir: Path, cfg: dict | None = None, claims_csv: Path | None =
             metrics_csv=RESULTS / "tables" / "metrics.csv",
             effects_csv=RESULTS / "tables" / "effect_sizes.csv",
             forest_index_csv=RESULTS / "tables" / "forest_index.csv",
+            spec_curve_index_csv=RESULTS / "tables" / "spec_curve_index.csv",
             figures_dir=out_dir / "figures",
             out_html=out,
             figures=figures,
@@ -138,9 +138,18 @@ def test_one_claims_row_per_claim_in_registry_order(page, claims):
 
 
 def test_claims_table_columns_and_summary_counts(built, page, claims):
-    head = page.headers[page.headers.index("Claim") :][:7]
-    assert head == ["Claim", "Document", "Quote", "Claimed vs regenerated", "Verdict", "Reason", "Evidence"]
-    assert "Robustness" not in page.headers  # claims.csv has no robustness column
+    head = page.headers[page.headers.index("Claim") :][:8]
+    assert head == [
+        "Claim",
+        "Document",
+        "Quote",
+        "Claimed vs regenerated",
+        "Verdict",
+        "Robustness",
+        "Reason",
+        "Evidence",
+    ]
+    assert "robustness" in claims.columns  # the column appears because claims.csv carries the multiverse summary
     html = built.read_text(encoding="utf-8")
     summary = element(html, "summary-table", "table")
     for verdict, n in claims["verdict"].value_counts().items():
@@ -249,7 +258,8 @@ def test_only_declared_figures_are_shown(tmp_path):
     (out / "figures" / "stray.png").write_bytes((RESULTS / "figures" / "relapse.png").read_bytes())
     page = Page(build_page(out, figures=[str(out / "figures" / "timecourse.png")]).read_text(encoding="utf-8"))
     forest = pd.read_csv(RESULTS / "tables" / "forest_index.csv")["figure"]
-    assert page.images == ["figures/timecourse.png", *forest]
+    curves = pd.read_csv(RESULTS / "tables" / "spec_curve_index.csv")["figure"]
+    assert page.images == ["figures/timecourse.png", *forest, *curves]
 
 
 def test_methods_come_from_the_config_used(tmp_path, monkeypatch):
@@ -310,12 +320,7 @@ def test_robustness_column_only_when_claims_have_one(tmp_path, claims):
 def test_workflow_publishes_the_report_without_run_paths(tmp_path):
     """The rule on the small test data set: results/report.html, no path of this run in it."""
     cfg = make_config(results_dir=str(tmp_path / "results"), work_dir=str(tmp_path / "work"))
-    cfg_path = tmp_path / "config.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg))
-    cmd = [sys.executable, "-m", "snakemake", "-c2", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(ROOT)]
-    proc = subprocess.run(
-        [*cmd, "--configfile", str(cfg_path)], capture_output=True, text=True, timeout=600, env=venv_env()
-    )
+    proc = run_snakemake(cfg, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = (tmp_path / "results" / "report.html").read_text(encoding="utf-8")
     assert str(tmp_path) not in html

@@ -297,8 +297,10 @@ def _pool_block(y, v, m, k, method, test, level) -> dict[str, np.ndarray]:
         var = 1 / c.W
         if test == "knha":
             df = kp - 1
-            # y'Py is 0 for identical studies; rounding can make it -1e-17, so clamp (as rma)
-            var = var * np.maximum(0.0, c.q) / df
+            # metafor's scale factor, as rma: the weighted residual sum of squares, taken as 0 when
+            # it is <= machine epsilon (identical studies get SE 0, not ~1e-9)
+            rss = c.q
+            var = var * np.where(rss <= np.finfo(float).eps, 0.0, rss) / df
             crit = _t_quantile(1 - alpha / 2, df)
         else:
             df = np.full(d, np.nan)

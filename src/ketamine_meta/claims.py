@@ -280,7 +280,8 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
         return {
             **row,
             "verdict": "not_testable",
-            "reason": f"No metric in this pipeline answers it; needs: {(c.needs or 'data not specified').rstrip('. ')}.",
+            "reason": "No metric in this pipeline answers it; needs: "
+            f"{(c.needs or 'data not specified').rstrip('. ')}.",
         }
     hit = metrics[metrics["metric"] == c.metric]
     if hit.empty:

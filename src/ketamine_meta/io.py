@@ -363,7 +363,9 @@ def _parse_cell(col: Column, raw: str):
         return text, None, None
     if col.kind == "regex":
         if not col.pattern.match(text):
-            return None, f"value '{text}' does not match {col.pattern.pattern}", col.hint
+            # every problem says how to fix it (README); most token columns had no hint of their own
+            hint = col.hint or "lowercase letters, digits and _ . + - only, starting with a letter or digit"
+            return None, f"value '{text}' does not match {col.pattern.pattern}", hint
         return text, None, None
     if col.kind == "enum":
         if text not in col.choices:
@@ -405,7 +407,7 @@ def _parse_cell(col: Column, raw: str):
             op = ">" if col.min_exclusive else ">="
             return None, f"value {text} must be {op} {col.min:g}", col.hint or "check the sign"
         if col.max is not None and value > col.max:
-            return None, f"value {text} must be <= {col.max:g}", col.hint
+            return None, f"value {text} must be <= {col.max:g}", col.hint or "check the number"
         return value, None, None
     raise ValueError(f"unknown column kind {col.kind}")  # programming error, not user input
 

@@ -202,7 +202,10 @@ def rma(yi, vi, mods=None, method: str = "REML", test: str = "knha", level: floa
     pvals = 2 * (stats.t.sf(np.abs(stat), df) if df else stats.norm.sf(np.abs(stat)))
 
     P0, _ = _p_matrix(X, 1 / v)
-    q = max(0.0, float(y @ P0 @ y))  # as metafor: rounding made Q -8e-17 for identical studies
+    # as metafor: y centred first (P0 annihilates the intercept column, so Q is unchanged in exact
+    # arithmetic but cancels far less: identical studies give Q = 0, not ±1e-16) and truncated at 0
+    yc = y - y.mean()
+    q = max(0.0, float(yc @ P0 @ yc))
     q_p = float(stats.chi2.sf(q, k - p))
     if method == "EE":
         i2 = max(0.0, 100 * (q - (k - p)) / q) if q > 0 else 0.0

@@ -531,7 +531,16 @@ def render(context: dict) -> str:
 
 
 def context(
-    config_path, claims_csv, pooled_csv, metrics_csv, effects_csv, forest_index_csv, figures_dir, out_html, figures=None
+    config_path,
+    claims_csv,
+    pooled_csv,
+    metrics_csv,
+    effects_csv,
+    forest_index_csv,
+    figures_dir,
+    out_html,
+    figures=None,
+    spec_curve_index_csv=None,
 ):
     cfg = load_config(config_path)
     ds = load_dataset(cfg["data_dir"])
@@ -539,12 +548,18 @@ def context(
     claims = pd.read_csv(claims_csv, dtype={"claimed": str})
     metrics, pooled, es = _read(metrics_csv), _read(pooled_csv), _read(effects_csv)
     forest_index = _read(forest_index_csv)
+    if spec_curve_index_csv:  # specification curves are listed after the forest plots, like them by index
+        forest_index = pd.concat([forest_index[["figure"]], _read(spec_curve_index_csv)[["figure"]]], ignore_index=True)
     if isinstance(figures, str):
         figures = [figures]
     figures = collect_figures(Path(figures_dir), out_dir, forest_index, figures)
     fig_by_key = {f["key"]: f for f in figures}
     blocks, metric_anchor = build_analyses(claims, metrics, pooled, es, cfg, fig_by_key)
     claim_rows = build_claims(claims, metric_anchor, fig_by_key)
+    for c in claim_rows:  # a central claim's specification curve names the claim too
+        curve = fig_by_key.get(f"figures/spec_curve/{c['id']}.png")
+        if curve is not None:
+            curve["claims"].append({"id": c["id"], "anchor": c["anchor"]})
     missing = sorted({str(f) for f in claims["figure"].dropna() if str(f) not in fig_by_key})
     if missing:
         logging.warning("claims name figures that were not drawn (no link): %s", ", ".join(missing))
@@ -577,7 +592,16 @@ def context(
 
 
 def build(
-    config_path, claims_csv, pooled_csv, metrics_csv, effects_csv, forest_index_csv, figures_dir, out_html, figures=None
+    config_path,
+    claims_csv,
+    pooled_csv,
+    metrics_csv,
+    effects_csv,
+    forest_index_csv,
+    figures_dir,
+    out_html,
+    figures=None,
+    spec_curve_index_csv=None,
 ) -> None:
     """Write ``out_html``: claims, analyses, figures, studies with their data rows, and methods.
 
@@ -586,7 +610,16 @@ def build(
     (``figures/...``), so publish the page beside the ``figures`` folder.
     """
     ctx = context(
-        config_path, claims_csv, pooled_csv, metrics_csv, effects_csv, forest_index_csv, figures_dir, out_html, figures
+        config_path,
+        claims_csv,
+        pooled_csv,
+        metrics_csv,
+        effects_csv,
+        forest_index_csv,
+        figures_dir,
+        out_html,
+        figures,
+        spec_curve_index_csv,
     )
     outputs.write_text(render(ctx), out_html)
     logging.info(

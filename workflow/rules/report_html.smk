@@ -8,6 +8,8 @@ rule report:
         effects=rules.effect_sizes.output.effects,
         forest_index=rules.forest.output.index,
         forest=rules.forest.output.folder,
+        spec_curve_index=rules.spec_curves.output.index,
+        spec_curves=rules.spec_curves.output.folder,
         # every published figure (PUBLISHED is defined in report.smk; read when the DAG is built)
         figures=lambda wildcards: [
             f"{WORK}/{p}" for p in PUBLISHED if p.startswith("figures/")
@@ -28,5 +30,6 @@ rule report:
         "{params.cmd} --config_path {input.cfg} --claims_csv {input.claims}"
         " --pooled_csv {input.pooled} --metrics_csv {input.metrics}"
         " --effects_csv {input.effects} --forest_index_csv {input.forest_index}"
+        " --spec_curve_index_csv {input.spec_curve_index}"
         " --figures_dir {params.figures_dir} --figures {params.pngs}"
         " --out_html {output.html} --log {log}"
