@@ -118,6 +118,9 @@ def test_shipped_data_central_claims(tmp_path):
     proc = snakemake(cfg, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     c = pd.read_csv(tmp_path / "results/claims.csv")
+    registry = yaml.safe_load((ROOT / "config" / "claims.yaml").read_text())["claims"]
+    assert list(c["claim_id"]) == [e["claim_id"] for e in registry]  # every claim, once, in registry order
+    assert c["reason"].str.len().gt(20).all()
     assert set(c["verdict"]) <= {"reproduced", "partly", "contradicted", "not_testable"}
     central = c[c["central"]]
     testable = central[central["verdict"] != "not_testable"]
