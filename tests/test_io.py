@@ -432,3 +432,22 @@ def test_bad_config_names_the_key(key, value, words):
     with pytest.raises(ConfigError) as exc:
         validate_config(cfg)
     assert words in str(exc.value), str(exc.value)
+
+
+def test_blank_first_line_is_named_as_such(tmp_path):
+    d = copy_valid(tmp_path / "d")
+    p = d / "arms.csv"
+    p.write_text("\n" + p.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_dataset(d)
+    problems = [pr for pr in exc.value.problems if pr.file.endswith("arms.csv")]
+    assert [(pr.row, pr.rule) for pr in problems] == [(1, "first line is blank")]
+
+
+def test_absurd_sd_is_refused_before_it_overflows_the_smd(tmp_path):
+    d = copy_valid(tmp_path / "d")
+    edit_csv(d / "outcomes_continuous.csv", "18.0,8.0,,30", "18.0,1e200,,30")
+    with pytest.raises(InputError) as exc:
+        load_dataset(d)
+    (pr,) = [p for p in exc.value.problems if p.column == "sd"]
+    assert (pr.row, pr.rule) == (2, "value 1e200 must be <= 1e+12")

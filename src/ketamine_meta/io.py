@@ -47,6 +47,9 @@ NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$
 #: Largest magnitude of an integer cell: beyond 2**53 a float no longer holds every whole number,
 #: and beyond 2**63 pandas' Int64 column cannot hold it at all (it raised OverflowError).
 MAX_INT = 2**53
+#: Largest magnitude of a score, SD or SE: no depression scale comes near it, and beyond ~1e154 the
+#: squared SD in the pooled variance overflows to infinity.
+MAX_SCORE = 1e12
 #: Column the loader adds to every record (the spreadsheet row); a header may not use it.
 ROW_COLUMN = "_row"
 
@@ -241,9 +244,10 @@ OUTCOMES_CONTINUOUS = TableSpec(
         *_time_cols(),
         Column("scale", "regex", pattern=TOKEN_RE, hint="e.g. madrs, hamd17, bdi"),
         Column("measure", "enum", choices=("endpoint", "change")),
-        Column("mean", "float"),
-        Column("sd", "float", nullable=True, min=0, min_exclusive=True),
-        Column("se", "float", required=False, nullable=True, min=0, min_exclusive=True),
+        # symptom scores: 1e12 is far beyond any scale, and squaring larger SDs overflows the SMD
+        Column("mean", "float", min=-MAX_SCORE, max=MAX_SCORE, hint="a symptom-scale score"),
+        Column("sd", "float", nullable=True, min=0, min_exclusive=True, max=MAX_SCORE, hint="a symptom-scale SD"),
+        Column("se", "float", required=False, nullable=True, min=0, min_exclusive=True, max=MAX_SCORE),
         Column("n", "int", nullable=True, min=1),
         *_prov(),
     ),
@@ -434,6 +438,9 @@ def _read_raw(path: Path, display: str) -> tuple[list[str], list[list[str]], lis
         rows = list(csv.reader(_io.StringIO(text, newline="")))
     except csv.Error as exc:
         return [], [], [Problem(display, None, None, f"not parseable as CSV: {exc}", "check quoting")]
+    if not any(cell.strip() for cell in rows[0]):
+        # otherwise every column would be reported missing, which hides the real mistake
+        return [], [], [Problem(display, 1, None, "first line is blank", "put the header row on line 1")]
     header = [h.strip() for h in rows[0]]
     if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|")):
         return [], [], [Problem(display, 1, None, "header is not comma-separated", "use ',' as the delimiter")]
