@@ -122,3 +122,18 @@ def test_shipped_registry_is_valid_and_quotes_are_verbatim():
         "relapse.median_days.none",
         "study.zarate2006.response.ketamine.h24",
     } <= central
+
+
+@pytest.mark.parametrize(
+    "value,lo,hi,verdict",
+    [
+        (0.0, -0.1, 0.1, "reproduced"),  # the whole CI inside the +-0.2 margin
+        (-0.01, -0.53, 0.51, "partly"),  # estimate inside, CI far beyond: equivalence not shown
+        (0.3, 0.1, 0.5, "partly"),  # estimate outside, CI overlaps the margin
+        (0.6, 0.3, 0.9, "contradicted"),
+    ],
+)
+def test_equivalence_needs_the_whole_interval_inside_the_margin(value, lo, hi, verdict):
+    c = _claim("equivalence", 0.0, metric="route_diff.depression.smd.h24.intranasal_vs_iv", tolerance=0.2)
+    m = _metrics(value, lo, hi, metric="route_diff.depression.smd.h24.intranasal_vs_iv")
+    assert evaluate(c, m, make_config())["verdict"] == verdict

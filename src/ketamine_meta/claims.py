@@ -7,6 +7,9 @@ tolerance ``t`` becomes ``[c - t, c + t]``; ``[L, U]`` is the regenerated interv
   but ``[L, U]`` overlaps ``[lo, hi]``; contradicted if the two do not overlap.
 * ``at_least c``: reproduced if estimate >= c; partly if U >= c; else contradicted.
 * ``at_most c``: reproduced if estimate <= c; partly if L <= c; else contradicted.
+* ``equivalence`` (claims that two things are "about equal"): reproduced only if the whole
+  interval lies inside the margin ``[lo, hi]`` (two one-sided tests); partly if the estimate is
+  inside but the interval is not, or the interval overlaps the margin; else contradicted.
 * ``arithmetic``: the claim's ``expression`` is evaluated; reproduced if within the relative
   tolerance of ``claimed`` (or inside a claimed range), else contradicted.
 * metric ``none``, or a metric this extraction has no value for: not_testable.
@@ -26,7 +29,7 @@ import yaml
 
 from .errors import ConfigError
 
-RULES = ("within", "at_least", "at_most", "ratio", "arithmetic")
+RULES = ("within", "at_least", "at_most", "ratio", "arithmetic", "equivalence")
 VERDICTS = ("reproduced", "partly", "contradicted", "not_testable")
 REQUIRED = ("claim_id", "document", "section", "quote", "metric", "claimed", "rule")
 OPTIONAL = ("tolerance", "expression", "needs", "central", "notes")
@@ -222,6 +225,17 @@ def _fmt(x: float) -> str:
 def judge(c: Claim, est: float, lo_u: float, hi_u: float, cfg: dict, iv_word: str = "CI") -> tuple[str, str]:
     """Verdict of a non-arithmetic claim given the regenerated estimate and interval ``[lo_u, hi_u]``
     (pass ``lo_u = hi_u = est`` when there is no interval), and the clause that explains it."""
+    if c.rule == "equivalence":
+        # "about equal": the whole interval must sit inside the margin (two one-sided tests)
+        lo, hi = _range(c, cfg)
+        target = f"the equivalence margin {_fmt(lo)} to {_fmt(hi)}"
+        if lo <= lo_u and hi_u <= hi:
+            return "reproduced", f"and its {iv_word} lies inside {target}"
+        if lo <= est <= hi:
+            return "partly", f"inside {target}, but its {iv_word} extends beyond it (equivalence not shown)"
+        if lo_u <= hi and hi_u >= lo:
+            return "partly", f"outside {target}, but its {iv_word} overlaps it"
+        return "contradicted", f"and its {iv_word} lies entirely outside {target}"
     if c.rule in ("within", "ratio"):
         lo, hi = _range(c, cfg)
         target = f"the claimed {_fmt(lo)}-{_fmt(hi)}"
