@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -67,9 +66,8 @@ class Page(HTMLParser):
         self._th = False
 
 
-def venv_env() -> dict:
-    """The environment with this interpreter's folder first on PATH: the rules call ``python``."""
-    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+#: The claims table's columns when claims.csv carries the multiverse summary (robustness).
+CLAIM_HEADERS = ["Claim", "Document", "Quote", "Claimed vs regenerated", "Verdict", "Robustness", "Reason", "Evidence"]
 
 
 def resolved_config(**overrides) -> dict:
@@ -139,16 +137,7 @@ def test_one_claims_row_per_claim_in_registry_order(page, claims):
 
 def test_claims_table_columns_and_summary_counts(built, page, claims):
     head = page.headers[page.headers.index("Claim") :][:8]
-    assert head == [
-        "Claim",
-        "Document",
-        "Quote",
-        "Claimed vs regenerated",
-        "Verdict",
-        "Robustness",
-        "Reason",
-        "Evidence",
-    ]
+    assert head == CLAIM_HEADERS
     assert "robustness" in claims.columns  # the column appears because claims.csv carries the multiverse summary
     html = built.read_text(encoding="utf-8")
     summary = element(html, "summary-table", "table")
@@ -302,16 +291,7 @@ def test_robustness_column_only_when_claims_have_one(tmp_path, claims):
     html = build_page(tmp_path / "res", claims_csv=path).read_text(encoding="utf-8")
     page = Page(html)
     head = page.headers[page.headers.index("Claim") :][:8]
-    assert head == [
-        "Claim",
-        "Document",
-        "Quote",
-        "Claimed vs regenerated",
-        "Verdict",
-        "Robustness",
-        "Reason",
-        "Evidence",
-    ]
+    assert head == CLAIM_HEADERS
     cells = re.findall(r'<td class="robustness">([^<]*)</td>', html)
     assert cells == list(with_rob["robustness"])
 
