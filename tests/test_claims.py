@@ -43,32 +43,65 @@ def _claim(rule, claimed, metric="rate.response.ketamine.all.h24", **kw):
 @pytest.mark.parametrize(
     "rule,claimed,value,lo,hi,verdict",
     [
-        ("within", (0.4, 0.6), 0.52, 0.37, 0.67, "reproduced"),
-        ("within", (0.4, 0.6), 0.65, 0.55, 0.75, "partly"),
+        # within: the whole interval inside the range (at the claim's precision: rates to 0.01)
+        ("within", (0.4, 0.6), 0.52, 0.45, 0.58, "reproduced"),
+        ("within", (0.4, 0.6), 0.52, 0.37, 0.67, "inconclusive"),  # estimate inside, CI straddles
+        ("within", (0.4, 0.6), 0.65, 0.55, 0.75, "inconclusive"),
         ("within", (0.4, 0.6), 0.80, 0.70, 0.90, "contradicted"),
-        ("within", (0.4, 0.6), 0.40, 0.30, 0.50, "reproduced"),  # boundary counts as inside
-        ("at_least", 0.5, 0.50, 0.4, 0.6, "reproduced"),
-        ("at_least", 0.5, 0.45, 0.3, 0.55, "partly"),
-        ("at_least", 0.5, 0.30, 0.2, 0.45, "contradicted"),
-        ("at_most", 0.1, 0.08, 0.05, 0.12, "reproduced"),
-        ("at_most", 0.1, 0.20, 0.04, 0.58, "partly"),
-        ("at_most", 0.1, 0.30, 0.20, 0.40, "contradicted"),
-        ("ratio", (2.0, 3.0), 1.9, 1.2, 2.6, "partly"),
+        ("within", (0.4, 0.6), 0.50, 0.40, 0.60, "reproduced"),  # boundaries count as inside
+        ("within", (0.4, 0.6), 0.50, 0.396, 0.604, "reproduced"),  # 0.396 is 0.40 at the claim's precision
+        ("within", (0.4, 0.6), 0.50, 0.394, 0.60, "inconclusive"),  # 0.394 is 0.39: just outside
+        # at_least / at_most: the whole interval must clear the threshold
+        ("at_least", 0.5, 0.60, 0.50, 0.70, "reproduced"),  # just inside
+        ("at_least", 0.5, 0.60, 0.49, 0.70, "inconclusive"),  # just outside: straddles
+        ("at_least", 0.5, 0.45, 0.30, 0.55, "inconclusive"),
+        ("at_least", 0.5, 0.30, 0.20, 0.49, "contradicted"),
+        ("at_most", 0.1, 0.08, 0.05, 0.10, "reproduced"),
+        ("at_most", 0.1, 0.08, 0.05, 0.12, "inconclusive"),  # the interval includes values above 0.1
+        ("at_most", 0.1, 0.20, 0.04, 0.58, "inconclusive"),
+        ("at_most", 0.1, 0.30, 0.11, 0.40, "contradicted"),
+        # direction ("works"): the interval must exclude the null
+        ("direction", 0.0, 0.70, 0.10, 1.30, "reproduced"),
+        ("direction", 0.0, 0.70, -1.65, 3.05, "inconclusive"),  # d002_onset_40min_iv in session 1
+        ("direction", 0.0, -0.50, -0.90, -0.10, "contradicted"),
+        ("ratio", (2.0, 3.0), 1.9, 1.2, 2.6, "inconclusive"),
+        ("ratio", (2.0, 3.0), 2.4, 2.1, 2.9, "reproduced"),
     ],
 )
 def test_rules(rule, claimed, value, lo, hi, verdict):
-    row = evaluate(_claim(rule, claimed), _metrics(value, lo, hi), make_config())
+    metric = "rate.response.ketamine.all.h24" if rule in ("within", "at_least", "at_most") else "pooled.x.smd.all.h24"
+    if rule == "ratio":
+        metric = "ratio.smd_vs_ssri.all.h24"
+    row = evaluate(_claim(rule, claimed, metric=metric), _metrics(value, lo, hi, metric=metric), make_config())
     assert row["verdict"] == verdict
     assert row["regenerated"] == value and row["k"] == 3
     assert "a2001, b2002, c2003" in row["reason"]
 
 
+def test_claim_precision_rounds_before_comparing():
+    cfg = make_config()
+    c = _claim("within", (0.6, 1.0), metric="pooled.x.smd.all.h24")
+    assert c.decimals() == 1
+    # 0.595 is "0.6" at the claim's precision; 0.64-0.96 rounds inside, 0.54 rounds to 0.5 outside
+    assert evaluate(c, _metrics(0.595, 0.64, 0.96, metric=c.metric), cfg)["verdict"] == "reproduced"
+    assert evaluate(c, _metrics(0.595, 0.54, 0.96, metric=c.metric), cfg)["verdict"] == "inconclusive"
+
+
+def test_one_study_cannot_reproduce_a_general_claim():
+    cfg = make_config()
+    m = _metrics(0.6, 0.5, 0.7, metric="pooled.x.smd.all.h24").assign(k=1, studies="a2001")
+    general = evaluate(_claim("direction", 0.0, metric="pooled.x.smd.all.h24"), m, cfg)
+    study = evaluate(_claim("direction", 0.0, metric="pooled.x.smd.all.h24", scope="study"), m, cfg)
+    assert (general["verdict"], study["verdict"]) == ("inconclusive", "reproduced")
+    assert general["basis"] == "one study" and "one study" in general["reason"].lower()
+
+
 def test_scalar_within_uses_default_tolerance_of_the_family():
     cfg = make_config()
     tol = cfg["claims"]["default_tolerance"]["rate"]
-    inside = evaluate(_claim("within", 0.5), _metrics(0.5 + tol * 0.9, 0.4, 0.7), cfg)
-    outside = evaluate(_claim("within", 0.5), _metrics(0.5 + tol * 1.1, 0.52, 0.7), cfg)
-    assert (inside["verdict"], outside["verdict"]) == ("reproduced", "partly")
+    inside = evaluate(_claim("within", 0.5), _metrics(0.5, 0.5 - tol * 0.8, 0.5 + tol * 0.8), cfg)
+    outside = evaluate(_claim("within", 0.5), _metrics(0.5, 0.5 - tol * 1.5, 0.5 + tol * 0.8), cfg)
+    assert (inside["verdict"], outside["verdict"]) == ("reproduced", "inconclusive")
 
 
 def test_arithmetic_claims_are_checked_as_arithmetic():
@@ -115,25 +148,36 @@ def test_shipped_registry_is_valid_and_quotes_are_verbatim():
     central = {c.metric for c in claims if c.central}
     assert {
         "rate.response.ketamine.all.h24",
-        "rate.response.control.all.h24",
+        "rate.response.control.all.h24.inert_placebo",
         "pooled.depression.smd.all.h24",
         "ratio.smd_vs_ssri.all.h24",
-        "relapse.proportion.none.w4",
-        "relapse.median_days.none",
-        "study.zarate2006.response.ketamine.h24",
+        "relapse.proportion.none.any.w4",
+        "relapse.median_days.none.any",
     } <= central
 
 
+def _route_metric(beta, se, df):
+    from scipy import stats
+
+    crit = stats.t.ppf(0.975, df)
+    return _metrics(beta, beta - crit * se, beta + crit * se, metric="route_diff.depression.smd.h24.intranasal_vs_iv"
+                    ).assign(beta=beta, se=se, df=df, scale="identity")  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    "value,lo,hi,verdict",
+    "beta,se,df,verdict",
     [
-        (0.0, -0.1, 0.1, "reproduced"),  # the whole CI inside the +-0.2 margin
-        (-0.01, -0.53, 0.51, "partly"),  # estimate inside, CI far beyond: equivalence not shown
-        (0.3, 0.1, 0.5, "partly"),  # estimate outside, CI overlaps the margin
-        (0.6, 0.3, 0.9, "contradicted"),
+        # hand-computed TOST at alpha = 0.05, margin +-0.2: equivalence when the 90% CI
+        # beta +- t(0.95, df) se lies inside the margin. t(0.95, 8) = 1.8595:
+        (0.0, 0.10, 8, "reproduced"),  # 90% CI -0.186 to 0.186: both one-sided tests reject
+        (0.0, 0.11, 8, "inconclusive"),  # 90% CI -0.2045 to 0.2045 (the 95% CI is -0.25 to 0.25)
+        (0.05, 0.08, 8, "reproduced"),  # 90% CI -0.099 to 0.199
+        (0.5, 0.10, 8, "contradicted"),  # 90% CI 0.314 to 0.686: wholly outside
+        (-0.01, 0.23, 8, "inconclusive"),  # session 1's IV vs intranasal: -0.01 [-0.53, 0.51]
     ],
 )
-def test_equivalence_needs_the_whole_interval_inside_the_margin(value, lo, hi, verdict):
-    c = _claim("equivalence", 0.0, metric="route_diff.depression.smd.h24.intranasal_vs_iv", tolerance=0.2)
-    m = _metrics(value, lo, hi, metric="route_diff.depression.smd.h24.intranasal_vs_iv")
-    assert evaluate(c, m, make_config())["verdict"] == verdict
+def test_equivalence_is_tost_at_the_90_percent_level(beta, se, df, verdict):
+    c = _claim("equivalence", 0.0, metric="route_diff.depression.smd.h24.intranasal_vs_iv")
+    row = evaluate(c, _route_metric(beta, se, df), make_config())
+    assert row["verdict"] == verdict
+    assert "90% CI" in row["reason"]

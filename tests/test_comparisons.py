@@ -5,15 +5,23 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import copy_valid, make_config
+from scipy import stats
 
 from ketamine_meta import effects
-from ketamine_meta.comparisons import assign_bin, build_effect_sizes
+from ketamine_meta.comparisons import assign_bin, build_effect_sizes, paired_smd
 from ketamine_meta.io import load_dataset
+
+
+def _mixed():
+    """Endpoint and change SMDs both allowed (the test data are mostly endpoint scores)."""
+    cfg = make_config()
+    cfg["handling"].update(smd_measure="mixed", measure_preference=["endpoint", "change"])
+    return cfg
 
 
 @pytest.fixture()
 def es(tmp_path):
-    return build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), make_config())[0]
+    return build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), _mixed())[0]
 
 
 def _one(es, **kw):
@@ -37,7 +45,7 @@ def test_change_scores_use_sd_from_se_and_same_sign(es):
     sd_k, sd_c = 1.5 * np.sqrt(30), 1.6 * np.sqrt(30)
     y, _ = effects.smd(-6.0, sd_c, 30, -10.0, sd_k, 30)
     assert r["yi"] == pytest.approx(float(y), abs=1e-12) and r["yi"] > 0
-    assert "SD from SE" in r["derivation"]
+    assert "sd_from_se" in r["conversions"].split(";")
 
 
 def test_arm_level_data_win_over_a_printed_contrast(es):
@@ -55,7 +63,7 @@ def test_two_dose_arms_are_combined_against_one_control(es):
 
 
 def test_split_control_halves_the_shared_control(tmp_path):
-    cfg = make_config()
+    cfg = _mixed()
     cfg["handling"]["multi_arm"] = "split_control"
     es = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)[0]
     rows = es[(es["study_id"] == "beta2002") & (es["outcome"] == "depression")].sort_values("comparison")
@@ -65,7 +73,7 @@ def test_split_control_halves_the_shared_control(tmp_path):
 
 
 def test_dose_filter_keeps_only_requested_mg_per_kg(tmp_path):
-    cfg = make_config()
+    cfg = _mixed()
     cfg["handling"]["ketamine_doses"] = [0.5]
     es = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)[0]
     r = _one(es, study_id="beta2002", outcome="depression")
@@ -83,7 +91,7 @@ def test_mean_difference_contrast_becomes_g_with_arm_sizes(es):
     r = _one(es, study_id="gamma2003", outcome="depression")
     y, v = effects.g_from_md_se(6.0, 2.5, 20, 20)
     assert (r["yi"], r["vi"]) == pytest.approx((float(y), float(v)), abs=1e-12)
-    assert bool(r["crossover"]) and "arms.csv" in r["derivation"]
+    assert bool(r["crossover"]) and set(r["conversions"].split(";")) >= {"md_to_g", "n_from_arms", "basis_unknown"}
 
 
 def test_single_arm_series_only_give_rates(es):
@@ -92,11 +100,67 @@ def test_single_arm_series_only_give_rates(es):
 
 
 def test_crossover_exclusion_switch(tmp_path):
-    cfg = make_config()
+    cfg = _mixed()
     cfg["handling"]["crossover"] = "exclude"
-    es = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)[0]
-    assert not es.loc[es["study_id"] == "gamma2003", "primary"].any()
+    es, unused = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)
+    assert not (es["study_id"] == "gamma2003").any()
     assert es.loc[es["study_id"] == "alpha2001", "primary"].all()
+    assert "handling.crossover = exclude" in unused.loc[unused["study_id"] == "gamma2003", "reason"].iloc[0]
+
+
+def test_handbook_crossover_worked_example():
+    """Cochrane Handbook 5.1, 16.4.6.4 (6.x: 23.2.7.2): M_E 7.0 (SD 2.38), M_C 6.5 (SD 2.21), N = 10,
+    Corr = 0.68 gives SMD 0.218 with SE 0.256 (hand-checked: SD = sqrt((2.38^2 + 2.21^2)/2) = 2.2966,
+    SMD = 0.5/2.2966 = 0.2177, SE = sqrt((1/10 + 0.2177^2/20) x 2 x 0.32) = 0.2560)."""
+    g, v = paired_smd(0.5, np.sqrt((2.38**2 + 2.21**2) / 2), 10, 0.68)
+    assert float(g) == pytest.approx(0.2177, abs=5e-5)
+    assert float(np.sqrt(v)) == pytest.approx(0.2560, abs=5e-5)
+
+
+def test_paired_contrast_is_put_on_the_between_person_scale(tmp_path):
+    """A crossover's paired MD with its paired CI: SD_diff = SE sqrt(N), SD = SD_diff / sqrt(2(1-r)),
+    then the Handbook's paired SMD; not the parallel-group conversion (which would use n1 = n2 = N)."""
+    d = copy_valid(tmp_path / "d")
+    path = d / "contrasts.csv"
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[0] += ",paired"
+    text[1] = text[1].replace(",6.0,2.5,,,,,madrs,", ",6.0,,1.5,10.5,18,18,madrs,") + ",true"
+    text[2] += ","
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    cfg = make_config()
+    es = build_effect_sizes(load_dataset(d), cfg)[0]
+    r = _one(es, study_id="gamma2003", outcome="depression")
+    se = 9.0 / (2 * stats.t.ppf(0.975, 17))  # CI 1.5 to 10.5 on 17 df
+    sd = se * np.sqrt(18) / np.sqrt(2 * (1 - 0.5))
+    g, v = paired_smd(6.0, sd, 18, 0.5)
+    assert (r["yi"], r["vi"]) == pytest.approx((float(g), float(v)), abs=1e-12)
+    assert {"paired_to_between", "paired_variance", "se_from_ci_t"} <= set(r["conversions"].split(";"))
+    assert r["n_participants"] == 18
+    # a defensible paired variance: never below (1/N)(2(1-r)) for N participants
+    assert r["vi"] >= 1 / 18
+
+
+def test_change_and_endpoint_smds_are_not_mixed_by_default(tmp_path):
+    es, unused = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), make_config())
+    smd = es[(es["effect"] == "smd") & (es["outcome"] == "depression")]
+    assert "endpoint" not in set(smd["basis"])
+    assert set(smd.loc[smd["study_id"] == "alpha2001", "time_bin"]) == {"h24", "d7"}
+    # at 24 h alpha2001's endpoint means are refused, so its printed d (basis unknown) enters, with J
+    r = _one(smd, study_id="alpha2001", time_bin="h24")
+    assert r["basis"] == "unknown" and r["yi"] == pytest.approx(0.3 * float(effects.hedges_j(58)), abs=1e-12)
+    assert unused["reason"].str.contains("smd_measure = change").any()
+
+
+def test_printed_contrast_of_one_dose_arm_is_not_used_when_arms_are_combined(tmp_path):
+    d = copy_valid(tmp_path / "d")
+    with (d / "contrasts.csv").open("a", encoding="utf-8") as f:
+        f.write(
+            "beta2002,ket_1.0,mdz,depression,48,first_dose,smd,0.9,0.3,,,30,30,hamd17,"
+            "https://example.org/beta,Abstract,d=0.9,reported\n"
+        )
+    es, unused = build_effect_sizes(load_dataset(d), _mixed())
+    assert not ((es["study_id"] == "beta2002") & (es["time_bin"] == "d2_3")).any()
+    assert unused["reason"].str.contains("one of several ketamine arms").any()
 
 
 @pytest.mark.parametrize(

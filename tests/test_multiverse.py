@@ -23,15 +23,21 @@ def world(tmp_path_factory):
     return ds, cfg, registry, multiverse.run_multiverse(ds, cfg, registry)
 
 
+def _n(cfg, dims):
+    m = cfg["multiverse"]
+    out = len(m["methods"]) * len(m["tests"])
+    for d in dims:
+        out *= len(m["choices"][d])
+    return out
+
+
 def test_every_combination_is_enumerated_once(world):
     _, cfg, _, mv = world
-    m = cfg["multiverse"]
-    full = len(m["methods"]) * len(m["tests"]) * len(m["controls"]) * len(m["crossover"]) * len(m["bin_scales"])
-    full *= len(m["populations"]) * len(m["arms"])
     counts = mv.groupby("claim_id").size()
-    assert counts["t_smd_24h"] == full
-    assert counts["t_response_24h"] == full * len(m["single_arm"])  # rate claims also vary single-arm series
-    assert counts["t_relapse"] == len(m["methods"]) * len(m["tests"])  # only the model can move a relapse pool
+    assert counts["t_smd_24h"] == _n(cfg, ["measure", "conversion", "crossover", "arms", "controls", "drug"])
+    # a rate is not an SMD: measure and conversion rules cannot move it, so they are not varied
+    assert counts["t_response_24h"] == _n(cfg, ["crossover", "arms", "controls", "drug"])
+    assert counts["t_relapse"] == len(cfg["multiverse"]["relapse_methods"])  # only the pooling method
     assert not mv.duplicated(["claim_id", "spec_id"]).any()
     assert "t_arith" not in counts and "t_none" not in counts
 
@@ -52,36 +58,37 @@ def test_primary_specification_equals_the_primary_analysis(world):
 def test_choices_change_the_analysis_set_as_declared(world):
     _, _, _, mv = world
     smd = mv[mv["claim_id"] == "t_smd_24h"].set_index("spec_id")
-    base = "REML|knha|{c}|{x}|default|all|pooled_doses|exclude"
-    assert smd.loc[base.format(c="all", x="include"), "k"] == 3
-    assert smd.loc[base.format(c="all", x="exclude"), "k"] == 2  # gamma2003 is a crossover trial
-    assert smd.loc[base.format(c="saline", x="include"), "k"] == 1  # alpha2001 only
-    assert smd.loc[base.format(c="midazolam", x="include"), "k"] == 1  # beta2002 only
-    dose = smd.loc["REML|knha|midazolam|include|default|all|dose_0.5|exclude"]
-    full = smd.loc["REML|knha|midazolam|include|default|all|pooled_doses|exclude"]
+    spec = "REML|knha|{m}|md_to_g|{x}|pooled_doses|{c}|any"
+    base = smd.loc[spec.format(m="change", x="paired_r0.5", c="any_placebo"), "k"]
+    # beta2002 prints endpoint scores only: it enters when endpoint SMDs are allowed
+    assert smd.loc[spec.format(m="mixed", x="paired_r0.5", c="any_placebo"), "k"] == base + 1
+    assert smd.loc[spec.format(m="endpoint", x="paired_r0.5", c="any_placebo"), "k"] == base + 1
+    assert smd.loc[spec.format(m="change", x="exclude", c="any_placebo"), "k"] == base - 1  # gamma2003: crossover
+    assert smd.loc[spec.format(m="mixed", x="paired_r0.5", c="active_placebo"), "k"] == 1  # beta2002 (midazolam)
+    dose = smd.loc["REML|knha|mixed|md_to_g|paired_r0.5|dose_0.5|active_placebo|any"]
+    full = smd.loc["REML|knha|mixed|md_to_g|paired_r0.5|pooled_doses|active_placebo|any"]
     assert dose["k"] == 1 and dose["estimate"] != full["estimate"]  # the 1.0 mg/kg arm dropped
-    rates = mv[mv["claim_id"] == "t_response_24h"].set_index("spec_id")
-    assert rates.loc["REML|knha|all|include|default|all|pooled_doses|exclude", "k"] == 3
-    # the single-arm series reports response at day 14, not 24 h: including series changes nothing here
-    assert rates.loc["REML|knha|all|include|default|all|pooled_doses|include", "k"] == 3
+    no_conv = smd.loc[spec.format(m="change", x="paired_r0.5", c="any_placebo").replace("md_to_g", "no_md_to_g")]
+    assert no_conv["k"] == base - 1  # gamma2003's mean difference is not converted
 
 
-def test_bin_scales_move_edges_around_nominal():
-    cfg = make_config()
-    bins = multiverse.scaled_bins(cfg["time_bins"], 0.05)["h24"]  # ~(22.7, 24.5]: 20 h would fall out
-    assert 22 < bins["low_h"] < 24 < bins["high_h"] < 25
-    same = multiverse.scaled_bins(cfg["time_bins"], 1.0)
-    for name, b in cfg["time_bins"].items():
-        assert (same[name]["low_h"], same[name]["high_h"]) == pytest.approx((b["low_h"], b["high_h"]), rel=1e-12)
-
-
-def test_summary_shares_and_ranges(world):
+def test_summary_counts_distinct_analyses_and_untestable_ones(world):
     _, _, _, mv = world
     summary = multiverse.summarise(mv).set_index("claim_id")
     cell = mv[(mv["claim_id"] == "t_smd_24h") & (mv["verdict"] != "not_testable")]
-    assert summary.loc["t_smd_24h", "n_specs"] == len(cell)
-    assert summary.loc["t_smd_24h", "robustness"] == pytest.approx(cell["supports"].mean())
+    distinct = cell.drop_duplicates("distinct_id")
+    assert summary.loc["t_smd_24h", "n_specs"] == (mv["claim_id"] == "t_smd_24h").sum()
+    assert summary.loc["t_smd_24h", "n_distinct"] == len(distinct) < len(cell)  # r and drug choices collapse
+    assert summary.loc["t_smd_24h", "robustness"] == pytest.approx(distinct["supports"].mean())
     assert summary.loc["t_smd_24h", "spec_low"] == pytest.approx(cell["estimate"].min())
+    assert summary.loc["t_smd_24h", "n_untestable"] >= 1  # e.g. inert placebo without endpoint trials
+
+
+def test_single_study_claims_get_no_robustness():
+    mv = pd.DataFrame({"claim_id": ["c"] * 3, "verdict": ["reproduced"] * 3, "supports": [True] * 3,
+                       "k": [1, 1, 1], "estimate": [0.5, 0.6, 0.5], "distinct_id": [1, 2, 1]})  # fmt: skip
+    s = multiverse.summarise(mv).iloc[0]
+    assert np.isnan(s["robustness"]) and s["n_distinct"] == 2
 
 
 def test_multiverse_is_deterministic(world):

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .effects import inv_logit
+from .mantel_haenszel import mh_pool
 from .pooling import rma
 
 POOLED_COLUMNS = [
@@ -79,7 +80,7 @@ DOSE_COLUMNS = [
 def to_reporting_scale(effect: str, x):
     """g for SMD, a ratio for log ratios, a proportion for logits."""
     x = np.asarray(x, dtype=float)
-    if effect in ("log_rr", "log_or", "log_hr"):
+    if effect in ("log_rr", "log_or", "log_hr", "mh_or", "mh_rr"):
         return np.exp(x)
     if effect == "logit_p":
         return inv_logit(x)
@@ -106,7 +107,11 @@ def pool_one(rows: pd.DataFrame, model: dict) -> dict:
     """Pool one analysis' rows; numbers on the reporting scale plus β and SE on the analysis scale."""
     fit = rma(rows["yi"], rows["vi"], method=model["method"], test=model["test"], level=model["level"])
     eff = rows["effect"].iloc[0]
-    n = rows["n_treatment"].fillna(0).sum() + rows["n_control"].fillna(0).sum()
+    # participants, not arm-person counts: a crossover trial's people are in both arms
+    if "n_participants" in rows:
+        n = rows["n_participants"].fillna(0).sum()
+    else:
+        n = rows["n_treatment"].fillna(0).sum() + rows["n_control"].fillna(0).sum()
     return {
         "k": fit.k,
         "n_participants": float(n),
@@ -129,6 +134,42 @@ def pool_one(rows: pd.DataFrame, model: dict) -> dict:
     }
 
 
+#: Effects that get a Mantel-Haenszel (common-effect) pool beside the random-effects one.
+MH_EFFECTS = {"log_or": "mh_or", "log_rr": "mh_rr"}
+
+
+def pool_mh(rows: pd.DataFrame, effect: str, level: float) -> dict:
+    """Mantel-Haenszel pool of the 2x2 tables behind ``rows`` (RevMan's default). For relapse the
+    control arm is group 1, as in the effect sizes (fewer relapses on ketamine favour ketamine)."""
+    relapse = (rows["outcome"] == "relapse").all()
+    a, n1 = rows["events_treatment"], rows["n_treatment"]
+    c, n2 = rows["events_control"], rows["n_control"]
+    if relapse:
+        a, n1, c, n2 = c, n2, a, n1
+    fit = mh_pool(a, n1, c, n2, effect, level)
+    k = fit["k"]
+    return {
+        "k": k,
+        "n_participants": float(rows["n_participants"].fillna(0).sum()),
+        "estimate": float(np.exp(fit["beta"])),
+        "ci_low": float(np.exp(fit["ci_low"])),
+        "ci_high": float(np.exp(fit["ci_high"])),
+        "pi_low": np.nan,
+        "pi_high": np.nan,
+        "tau2": np.nan,
+        "i2": np.nan,
+        "q": np.nan,
+        "q_p": np.nan,
+        "method": "MH",
+        "ci_method": "z",
+        "studies": ";".join(sorted(rows["study_id"])),
+        "beta": fit["beta"],
+        "se": fit["se"],
+        "df": np.nan,
+        "note": "Mantel-Haenszel common effect (statsmodels StratifiedTable; RR: Greenland-Robins variance)",
+    }
+
+
 def run_pooling(es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     """Every analysis with k >= 1, in a stable order."""
     rows = []
@@ -142,18 +183,13 @@ def run_pooling(es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
             routes = ["all", *sorted(cell["route"].unique())]
             for route in routes:
                 sel = cell if route == "all" else cell[cell["route"] == route]
-                rows.append(
-                    {
-                        "analysis_id": analysis_id(outcome, effect, group, route, time_bin, subset),
-                        "outcome": outcome,
-                        "effect": effect,
-                        "group": group,
-                        "route": route,
-                        "time_bin": time_bin,
-                        "subset": subset,
-                        **pool_one(sel, cfg["model"]),
-                    }
-                )
+                key = {"outcome": outcome, "group": group, "route": route, "time_bin": time_bin, "subset": subset}
+                rows.append({"analysis_id": analysis_id(outcome, effect, group, route, time_bin, subset),
+                             "effect": effect, **key, **pool_one(sel, cfg["model"])})  # fmt: skip
+                if group == "contrast" and effect in MH_EFFECTS:
+                    mh = MH_EFFECTS[effect]
+                    rows.append({"analysis_id": analysis_id(outcome, mh, group, route, time_bin, subset),
+                                 "effect": mh, **key, **pool_mh(sel, effect, cfg["model"]["level"])})  # fmt: skip
     out = pd.DataFrame(rows, columns=POOLED_COLUMNS)
     subset_order = ["primary", *cfg["subsets"]]
     out["_s"] = out["subset"].map(subset_order.index)

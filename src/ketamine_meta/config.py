@@ -56,29 +56,33 @@ def _semantic(cfg: dict, source: str) -> list[str]:
     return out
 
 
+def primary_choices(cfg: dict) -> dict[str, str]:
+    """For each multiverse dimension, the option whose overrides equal ``handling`` (the primary)."""
+    h = cfg["handling"]
+    out = {}
+    for dim, options in cfg["multiverse"]["choices"].items():
+        hits = [name for name, over in options.items() if all(h.get(k) == v for k, v in over.items())]
+        if len(hits) == 1:
+            out[dim] = hits[0]
+    return out
+
+
 def _multiverse_agrees(cfg: dict, source: str) -> list[str]:
-    """The multiverse's primary choices must be the primary analysis, or its primary row would
-    not reproduce pooled.csv."""
-    m, h = cfg["multiverse"], cfg["handling"]
-    p = m["primary"]
-    checks = [
-        (cfg["model"]["method"] in m["methods"], "model.method is not among multiverse.methods"),
-        (cfg["model"]["test"] in m["tests"], "model.test is not among multiverse.tests"),
-        (h["crossover"] in m["crossover"], "handling.crossover is not among multiverse.crossover"),
-        (
-            sorted(m["controls"].get(p["controls"], [])) == sorted(h["controls"]),
-            "multiverse.primary.controls differs from handling.controls",
-        ),
-        (
-            sorted(m["populations"].get(p["population"], [])) == sorted(h["populations"]),
-            "multiverse.primary.population differs from handling.populations",
-        ),
-        (m["bin_scales"].get(p["bins"]) == 1, "multiverse.primary.bins must name a scale of 1"),
-        (m["arms"].get(p["arms"]) == {"multi_arm": h["multi_arm"], "ketamine_doses": h["ketamine_doses"]},
-         "multiverse.primary.arms differs from handling.multi_arm / ketamine_doses"),
-        (p["single_arm"] in m["single_arm"], "multiverse.primary.single_arm is not among multiverse.single_arm"),
-    ]  # fmt: skip
-    return [f"{source}: {msg}" for ok, msg in checks if not ok]
+    """Each multiverse dimension must contain the primary analysis exactly once, or its primary
+    row would not reproduce pooled.csv."""
+    m = cfg["multiverse"]
+    out = []
+    if cfg["model"]["method"] not in m["methods"]:
+        out.append(f"{source}: model.method is not among multiverse.methods")
+    if cfg["model"]["test"] not in m["tests"]:
+        out.append(f"{source}: model.test is not among multiverse.tests")
+    if cfg["relapse"]["method"] not in m["relapse_methods"]:
+        out.append(f"{source}: relapse.method is not among multiverse.relapse_methods")
+    primary = primary_choices(cfg)
+    for dim in m["choices"]:
+        if dim not in primary:
+            out.append(f"{source}: multiverse.choices.{dim}: exactly one option must equal handling (the primary)")
+    return out
 
 
 def load_config(path: str | Path) -> dict:

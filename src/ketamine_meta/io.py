@@ -150,7 +150,12 @@ def _relapse_counts(r: dict) -> list[tuple[str, str, str]]:
         out.append(("n_relapsed", f"n_relapsed ({k}) exceeds n_responders ({n})", "n_relapsed <= n_responders"))
     if k is not None and n is None:
         out.append(("n_responders", "n_relapsed is given without n_responders", "give the denominator"))
-    if k is None and r.get("proportion_relapsed") is None and r.get("median_days_to_relapse") is None:
+    if (
+        k is None
+        and r.get("proportion_relapsed") is None
+        and r.get("median_days_to_relapse") is None
+        and r.get("mean_days_to_relapse") is None
+    ):
         out.append(("n_relapsed", "row has no relapse count, proportion or median time", "give one"))
     if (
         (k is not None or r.get("proportion_relapsed") is not None)
@@ -167,12 +172,63 @@ def _relapse_counts(r: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def _ae_value(r: dict) -> list[tuple[str, str, str]]:
+    if r.get("measure") == "proportion":
+        need = [c for c in ("events", "total") if r.get(c) is None]
+        return [(c, "a proportion needs events and total", "give both counts") for c in need]
+    if r.get("measure") and r.get("mean") is None:
+        return [("mean", f"measure '{r['measure']}' needs a mean", "give the mean (and its SD, SE or n)")]
+    return []
+
+
+#: Cochrane risk-of-bias tool 1 domains (as CD011612 uses them), plus the project's own
+#: ``functional_unblinding`` (was the blind tested, and did it hold?).
+ROB_DOMAINS = (
+    "sequence_generation",
+    "allocation_concealment",
+    "blinding_participants_personnel",
+    "blinding_outcome_assessment",
+    "incomplete_outcome_data",
+    "selective_reporting",
+    "other_bias",
+    "functional_unblinding",
+)
+AE_EVENTS = (
+    "dissociation",
+    "blood_pressure_systolic",
+    "blood_pressure_diastolic",
+    "blood_pressure_any",
+    "mania_hypomania",
+    "psychotomimetic",
+    "dropout_adverse_event",
+    "dropout_any",
+    "serious_adverse_event",
+    "nausea",
+    "headache",
+    "dizziness",
+    "other",
+)
+
+
 def _median_ci(r: dict) -> list[tuple[str, str, str]]:
     lo, hi = r.get("median_ci_low"), r.get("median_ci_high")
     if lo is not None and hi is not None and lo > hi:
         return [("median_ci_low", f"median_ci_low ({lo}) is above median_ci_high ({hi})", "swap")]
     return []
 
+
+#: Kinds of model-adjusted estimate (Cochrane Handbook 10.5.2: ANCOVA-type estimates are preferred
+#: when baselines differ).
+ADJUSTMENTS = ("ancova", "mmrm", "lsmean")
+#: Crossover trials: which periods a row's numbers come from (empty = both periods, the usual case).
+_PERIOD = Column(
+    "crossover_period",
+    "enum",
+    required=False,
+    nullable=True,
+    choices=("first", "both"),
+    hint="crossover trials only: 'first' for first-period-only numbers, 'both' (or empty) for both periods",
+)
 
 STUDIES = TableSpec(
     "studies",
@@ -230,6 +286,7 @@ OUTCOMES_BINARY = TableSpec(
         Column("scale", "regex", pattern=TOKEN_RE, nullable=True),
         Column("events", "int", min=0),
         Column("total", "int", min=1),
+        _PERIOD,
         *_prov(),
     ),
     key=("study_id", "arm_id", "outcome", "time_h", "time_anchor", "window", "scale", "definition"),
@@ -249,9 +306,18 @@ OUTCOMES_CONTINUOUS = TableSpec(
         Column("sd", "float", nullable=True, min=0, min_exclusive=True, max=MAX_SCORE, hint="a symptom-scale SD"),
         Column("se", "float", required=False, nullable=True, min=0, min_exclusive=True, max=MAX_SCORE),
         Column("n", "int", nullable=True, min=1),
+        Column(
+            "adjusted",
+            "enum",
+            required=False,
+            nullable=True,
+            choices=ADJUSTMENTS,
+            hint="empty for a raw mean; ancova / mmrm / lsmean for a model-adjusted mean",
+        ),
+        _PERIOD,
         *_prov(),
     ),
-    key=("study_id", "arm_id", "time_h", "time_anchor", "scale", "measure"),
+    key=("study_id", "arm_id", "time_h", "time_anchor", "scale", "measure", "crossover_period"),
     row_checks=(_se_needs_n,),
 )
 
@@ -275,9 +341,43 @@ CONTRASTS = TableSpec(
         Column("n_treatment", "int", nullable=True, min=1),
         Column("n_control", "int", nullable=True, min=1),
         Column("scale", "regex", pattern=TOKEN_RE, nullable=True),
+        Column(
+            "adjustment",
+            "enum",
+            required=False,
+            nullable=True,
+            choices=(*ADJUSTMENTS, "unadjusted"),
+            hint="what kind of contrast was printed: ancova, mmrm, lsmean (baseline-adjusted) or unadjusted",
+        ),
+        Column(
+            "measure",
+            "enum",
+            required=False,
+            nullable=True,
+            choices=("endpoint", "change"),
+            hint="for an unadjusted contrast: a difference of endpoint scores or of changes from baseline",
+        ),
+        Column(
+            "paired",
+            "bool",
+            required=False,
+            nullable=True,
+            hint="true when a crossover trial prints a within-person (paired) estimate, SE or CI",
+        ),
+        _PERIOD,
         *_prov(),
     ),
-    key=("study_id", "treatment_arm", "control_arm", "outcome", "time_h", "time_anchor", "effect", "scale"),
+    key=(
+        "study_id",
+        "treatment_arm",
+        "control_arm",
+        "outcome",
+        "time_h",
+        "time_anchor",
+        "effect",
+        "scale",
+        "crossover_period",
+    ),  # fmt: skip
     row_checks=(_se_or_ci, _time_unless("outcome", lambda o: o == "relapse")),
 )
 
@@ -286,6 +386,15 @@ RELAPSE = TableSpec(
     (
         Column("study_id", "regex", pattern=STUDY_ID_RE),
         Column("condition", "regex", pattern=TOKEN_RE, hint="none, ketamine_maintenance, lithium, ..."),
+        Column(
+            "induction",
+            "enum",
+            required=False,
+            nullable=True,
+            choices=("single", "course"),
+            hint="what responders had before follow-up: one dose (single) or a course of doses (course)",
+        ),
+        Column("responder_definition", required=False, nullable=True),
         Column("n_responders", "int", nullable=True, min=1),
         Column("n_relapsed", "int", nullable=True, min=0),
         Column("followup_days", "float", nullable=True, min=0, min_exclusive=True),
@@ -301,10 +410,12 @@ RELAPSE = TableSpec(
         Column("median_days_to_relapse", "float", nullable=True, min=0),
         Column("median_ci_low", "float", nullable=True, min=0),
         Column("median_ci_high", "float", nullable=True, min=0),
+        Column("mean_days_to_relapse", "float", required=False, nullable=True, min=0),
+        Column("mean_days_sd", "float", required=False, nullable=True, min=0),
         Column("relapse_definition", nullable=True),
         *_prov(),
     ),
-    key=("study_id", "condition", "followup_days", "relapse_definition"),
+    key=("study_id", "condition", "induction", "followup_days", "relapse_definition"),
     row_checks=(_relapse_counts, _median_ci),
 )
 
@@ -338,6 +449,48 @@ REFERENCE_VALUES = TableSpec(
     required_file=False,
 )
 
+RISK_OF_BIAS = TableSpec(
+    "risk_of_bias",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("domain", "enum", choices=ROB_DOMAINS),
+        Column("judgement", "enum", choices=("low", "high", "unclear")),
+        Column("support", hint="the reason for the judgement, as printed where it was read"),
+        Column(
+            "assessor",
+            "regex",
+            pattern=re.compile(r"^(cochrane_cd011612|cochrane_cd011611|project|other_review:[a-z0-9_]+)$"),
+            hint="cochrane_cd011612, cochrane_cd011611, other_review:<name> or project",
+        ),
+        *_prov(derivation=False),
+    ),
+    key=("study_id", "domain", "assessor"),
+    required_file=False,
+)
+
+ADVERSE_EVENTS = TableSpec(
+    "adverse_events",
+    (
+        Column("study_id", "regex", pattern=STUDY_ID_RE),
+        Column("arm_id", "regex", pattern=TOKEN_RE),
+        Column("event", "enum", choices=AE_EVENTS),
+        Column("measure", "enum", choices=("proportion", "mean_change", "mean_peak", "mean")),
+        *_time_cols(nullable=True),
+        Column("scale", "regex", pattern=TOKEN_RE, nullable=True),
+        Column("events", "int", nullable=True, min=0),
+        Column("total", "int", nullable=True, min=1),
+        Column("mean", "float", nullable=True, min=-MAX_SCORE, max=MAX_SCORE),
+        Column("sd", "float", nullable=True, min=0, max=MAX_SCORE),
+        Column("se", "float", nullable=True, min=0, max=MAX_SCORE),
+        Column("n", "int", nullable=True, min=1),
+        Column("unit", nullable=True),
+        *_prov(),
+    ),
+    key=("study_id", "arm_id", "event", "measure", "time_h", "time_anchor", "scale"),
+    required_file=False,
+    row_checks=(_events_le_total, _ae_value),
+)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (
@@ -349,6 +502,8 @@ TABLES: dict[str, TableSpec] = {
         RELAPSE,
         SCREENING,
         REFERENCE_VALUES,
+        RISK_OF_BIAS,
+        ADVERSE_EVENTS,
     )
 }
 
@@ -590,7 +745,10 @@ def _cross_checks(t: dict[str, pd.DataFrame], data_dir: Path) -> list[Problem]:
     def fname(name: str) -> str:
         return str(data_dir / TABLES[name].filename)
 
-    for name in ("arms", "outcomes_binary", "outcomes_continuous", "contrasts", "relapse"):
+    for name in ("arms", "outcomes_binary", "outcomes_continuous", "contrasts", "relapse", "risk_of_bias",
+                 "adverse_events"):  # fmt: skip
+        if name not in t:
+            continue
         for _, r in t[name].iterrows():
             if r["study_id"] not in studies:
                 problems.append(
@@ -606,7 +764,10 @@ def _cross_checks(t: dict[str, pd.DataFrame], data_dir: Path) -> list[Problem]:
         ("outcomes_binary", ("arm_id",)),
         ("outcomes_continuous", ("arm_id",)),
         ("contrasts", ("treatment_arm", "control_arm")),
+        ("adverse_events", ("arm_id",)),
     ):
+        if name not in t:
+            continue
         for _, r in t[name].iterrows():
             for col in arm_cols:
                 if r["study_id"] in studies and (r["study_id"], r[col]) not in arms:

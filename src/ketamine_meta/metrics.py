@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
 
 from . import effects
 
@@ -35,6 +36,14 @@ METRIC_COLUMNS = [
     "ci_high",
     "interval",
     "k",
+    "n_participants",
+    "i2",
+    "pi_low",
+    "pi_high",
+    "beta",
+    "se",
+    "df",
+    "scale",
     "studies",
     "analysis_id",
     "unit",
@@ -49,6 +58,8 @@ EFFECT_WORDS = {
     "log_hr": "hazard ratio of relapse (control vs ketamine)",
     "rd": "risk difference (ketamine minus control)",
     "logit_p": "proportion",
+    "mh_or": "Mantel-Haenszel odds ratio (ketamine vs control, common effect)",
+    "mh_rr": "Mantel-Haenszel risk ratio (ketamine vs control, common effect)",
 }
 
 
@@ -92,24 +103,35 @@ def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
     """Every metric of the key grammar in the module docstring, sorted by key."""
     rows: list[dict] = []
     primary = t.pooled[t.pooled["subset"] == "primary"]
-    for _, r in primary.iterrows():
+    for _, r in t.pooled.iterrows():
         fig = forest_path(cfg, primary, r["outcome"], r["effect"], r["group"], r["time_bin"])
+        sub = "" if r["subset"] == "primary" else f".{r['subset']}"
         where = f"{_bin_label(cfg, r['time_bin'])}, route {r['route']}"
+        if sub:
+            where += f", subset {r['subset']}"
         common = {
             "value": r["estimate"],
             "ci_low": r["ci_low"],
             "ci_high": r["ci_high"],
             "interval": "ci",
             "k": r["k"],
+            "n_participants": r["n_participants"],
+            "i2": r["i2"],
+            "pi_low": r["pi_low"],
+            "pi_high": r["pi_high"],
+            "beta": r["beta"],
+            "se": r["se"],
+            "df": r["df"],
+            "scale": ANALYSIS_SCALE.get(r["effect"], "identity"),
             "studies": r["studies"],
             "analysis_id": r["analysis_id"],
-            "figure": fig,
+            "figure": fig if not sub else "",
         }
         if r["group"] == "contrast":
             rows.append(
                 {
                     **common,
-                    "metric": f"pooled.{r['outcome']}.{r['effect']}.{r['route']}.{r['time_bin']}",
+                    "metric": f"pooled.{r['outcome']}.{r['effect']}.{r['route']}.{r['time_bin']}{sub}",
                     "unit": r["effect"],
                     "description": f"pooled {EFFECT_WORDS[r['effect']]} for {r['outcome']} at {where}",
                 }
@@ -118,7 +140,7 @@ def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
             rows.append(
                 {
                     **common,
-                    "metric": f"rate.{r['outcome']}.{r['group']}.{r['route']}.{r['time_bin']}",
+                    "metric": f"rate.{r['outcome']}.{r['group']}.{r['route']}.{r['time_bin']}{sub}",
                     "unit": "proportion",
                     "description": f"pooled {r['outcome']} rate in {r['group'].replace('_', '-')} arms at {where}",
                 }
@@ -129,41 +151,52 @@ def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
     rows += _moderator_metrics(cfg, t.moderators)
     rows += _dose_metrics(cfg, t.dose)
     rows += _timecourse_metrics(cfg, t.timecourse, t.timecourse_summary)
-    for _, r in t.relapse_pooled.iterrows():
-        rows.append(
-            {
-                "metric": f"relapse.proportion.{r['condition']}.{r['window']}",
-                "value": r["estimate"],
-                "ci_low": r["ci_low"],
-                "ci_high": r["ci_high"],
-                "interval": "ci",
-                "k": r["k"],
-                "studies": r["studies"],
-                "analysis_id": r["analysis_id"],
-                "unit": "proportion",
-                "description": f"pooled proportion of responders relapsed by window {r['window']} ({r['condition']})",
-                "figure": "figures/relapse.png",
-            }
-        )
-    for _, r in t.relapse_medians.iterrows():
-        rows.append(
-            {
-                "metric": f"relapse.median_days.{r['condition']}",
-                "value": r["median_of_medians"],
-                "ci_low": r["min"],
-                "ci_high": r["max"],
-                "interval": "range",
-                "k": r["k"],
-                "studies": r["studies"],
-                "analysis_id": "",
-                "unit": "days",
-                "description": f"median of per-study median days to relapse ({r['condition']}); interval is the range",
-                "figure": "figures/relapse.png",
-            }
-        )
+    rows += _relapse_metrics(t.relapse_pooled, t.relapse_medians)
     rows += _study_metrics(cfg, t.effect_sizes, primary)
     out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     return out.sort_values("metric").reset_index(drop=True)
+
+
+#: Scale on which each effect's CI is symmetric (for an interval at another level: beta ± crit se).
+ANALYSIS_SCALE = {"log_rr": "log", "log_or": "log", "log_hr": "log", "mh_or": "log", "mh_rr": "log",
+                  "logit_p": "logit"}  # fmt: skip
+
+
+def _relapse_metrics(pooled: pd.DataFrame, medians: pd.DataFrame) -> list[dict]:
+    """``relapse.proportion.<condition>.<induction>.<window>`` (pooled; k = 1 is the study's own
+    proportion and interval) and ``relapse.median_days.<study>.<condition>`` (one study's median
+    with the interval it printed, or none), plus ``relapse.median_days.<condition>.<induction>``,
+    the range of study medians when there are at least two."""
+    rows = []
+    for _, r in pooled.iterrows():
+        ind = {"single": "after a single dose", "course": "after a course", "any": "after a single dose or a course"}
+        rows.append({"metric": f"relapse.proportion.{r['condition']}.{r['induction']}.{r['window']}",
+                     "value": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "interval": "ci",
+                     "k": r["k"], "n_participants": r["n_participants"], "scale": "identity", "i2": np.nan,
+                     "studies": r["studies"], "analysis_id": r["analysis_id"], "unit": "proportion",
+                     "description": f"proportion of responders relapsed by window {r['window']} "
+                     f"{ind.get(r['induction'], '')} ({r['condition']}; {r['method']}, {r['ci_method']} interval)",
+                     "figure": "figures/relapse.png"})  # fmt: skip
+    for _, r in medians.iterrows():
+        has_ci = pd.notna(r["ci_low"]) and pd.notna(r["ci_high"])
+        rows.append({"metric": f"relapse.median_days.{r['study_id']}.{r['condition']}", "value": r["median_days"],
+                     "ci_low": r["ci_low"] if has_ci else np.nan, "ci_high": r["ci_high"] if has_ci else np.nan,
+                     "interval": "ci" if has_ci else "none", "k": 1, "n_participants": r["n_responders"],
+                     "scale": "identity", "studies": r["study_id"], "analysis_id": "", "unit": "days",
+                     "description": f"{r['study_id']} median days to relapse ({r['condition']}, {r['induction']}"
+                     f" induction; {r['source']}{'' if has_ci else '; no interval printed'})",
+                     "figure": "figures/relapse.png"})  # fmt: skip
+    for (cond, ind), cell in pd.concat([medians, medians.assign(induction="any")]).groupby(["condition", "induction"]):
+        cell = cell.drop_duplicates("study_id")
+        if len(cell) < 2 or ind == "unknown":
+            continue
+        rows.append({"metric": f"relapse.median_days.{cond}.{ind}", "value": float(np.median(cell["median_days"])),
+                     "ci_low": float(cell["median_days"].min()), "ci_high": float(cell["median_days"].max()),
+                     "interval": "range", "k": len(cell), "n_participants": cell["n_responders"].sum(),
+                     "scale": "identity", "studies": ";".join(sorted(cell["study_id"])), "analysis_id": "",
+                     "unit": "days", "description": f"median of {len(cell)} study medians of days to relapse ({cond},"
+                     f" {ind} induction); the interval is their range", "figure": "figures/relapse.png"})  # fmt: skip
+    return rows
 
 
 def anchor(reference: pd.DataFrame | None, quantity: str) -> pd.Series | None:
@@ -358,18 +391,20 @@ def _timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list
     for _, r in preds.iterrows():
         rows.append(
             {
-                "metric": f"timecourse.effect.{r['route']}.{label_to_bin[r['label']]}",
+                "metric": f"timecourse.effect.{r['route']}.{r['dosing']}.{label_to_bin[r['label']]}",
                 "value": r["estimate"],
                 "ci_low": r["ci_low"],
                 "ci_high": r["ci_high"],
                 "interval": "ci",
                 "k": r["n_clusters"],
+                "df": r["df"],
+                "se": r["se"],
                 "studies": r["studies"],
                 "analysis_id": "",
                 "unit": "smd",
                 "figure": "figures/timecourse.png",
                 "description": f"g at {r['label']} predicted by the study-clustered (CR2, Satterthwaite df "
-                f"{r['df']:.1f}) meta-regression on log time, route {r['route']}",
+                f"{r['df']:.1f}) meta-regression on log time, route {r['route']}, {r['dosing']}-dose trials",
             }
         )
     for _, r in summary.iterrows():
@@ -377,18 +412,20 @@ def _timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list
             continue
         rows.append(
             {
-                "metric": f"timecourse.{r['quantity']}.{r['route']}",
+                "metric": f"timecourse.{r['quantity']}.{r['route']}.{r['dosing']}",
                 "value": r["time_h"],
                 "ci_low": r["time_ci_low"],
                 "ci_high": r["time_ci_high"],
                 "interval": "ci" if pd.notna(r["time_ci_low"]) else "none",
                 "k": r["n_clusters"],
+                "df": r["df"],
                 "studies": r["studies"],
                 "analysis_id": "",
                 "unit": "hours",
                 "figure": "figures/timecourse.png",
                 "description": f"{r['note']} in hours (g there {r['estimate']:.2f} [{r['ci_low']:.2f}, "
-                f"{r['ci_high']:.2f}]), study-clustered meta-regression on log time, route {r['route']}"
+                f"{r['ci_high']:.2f}]), study-clustered meta-regression on log time, route {r['route']}, "
+                f"{r['dosing']}-dose trials"
                 + ("; interval: delta-method CI of the vertex" if r["quantity"] == "peak" else ""),
             }
         )
@@ -397,24 +434,25 @@ def _timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list
 
 def _study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
     rows = []
-    z = effects.Z975
     rates = es[es["effect"] == "logit_p"]
     for _, r in rates.iterrows():
-        se = math.sqrt(r["vi"])
+        x, n = int(r["events_treatment"]), int(r["n_treatment"])
+        lo, hi = proportion_confint(x, n, alpha=0.05, method=cfg["relapse"]["study_ci"])
         rows.append(
             {
                 "metric": f"study.{r['study_id']}.{r['outcome']}.{r['group']}.{r['time_bin']}",
-                "value": r["events_treatment"] / r["n_treatment"],
-                "ci_low": float(effects.inv_logit(r["yi"] - z * se)),
-                "ci_high": float(effects.inv_logit(r["yi"] + z * se)),
+                "value": x / n,
+                "ci_low": float(lo),
+                "ci_high": float(hi),
                 "interval": "ci",
                 "k": 1,
+                "n_participants": n,
+                "scale": "identity",
                 "studies": r["study_id"],
                 "analysis_id": "",
                 "unit": "proportion",
                 "description": f"{r['study_id']} {r['outcome']} in {r['group']} arm(s) {r['comparison']} at "
-                f"{_bin_label(cfg, r['time_bin'])} ({int(r['events_treatment'])}/{int(r['n_treatment'])}; "
-                "logit z interval)",
+                f"{_bin_label(cfg, r['time_bin'])} ({x}/{n}; {cfg['relapse']['study_ci'].title()} interval)",
                 "figure": forest_path(cfg, primary, r["outcome"], "logit_p", r["group"], r["time_bin"])
                 if r["primary"]
                 else "",

@@ -1,16 +1,21 @@
 """The multiverse: every claim that rests on pooled data, regenerated under every combination of
-defensible analysis choices (enumerated, never sampled).
+defensible analysis choices that can move its number (enumerated, never sampled).
 
-Choices (config ``multiverse``): τ² estimator, CI method, control type, crossover trials in or
-out, time-bin edges (narrow / default / wide), population, multi-arm handling (pooled doses or
-0.5 mg/kg only) and, for ketamine-arm response rates, single-arm series in or out. A choice that
-cannot change a claim's number (e.g. control type for a relapse proportion) is not varied for it,
-so every row is a distinct analysis.
+Choices (config ``multiverse``): the τ² estimator and CI method (only those defensible at small k:
+REML and PM with Knapp-Hartung), and the effect-size choices of ``multiverse.choices``, each an
+override of ``handling``: SMD measure (change / endpoint / mixed), converting printed mean
+differences to g or not, crossover analysis (paired with r = 0.2 / 0.5 / 0.8, first period only,
+excluded), dose arms (pooled, 0.5 mg/kg only, split control), control type (any placebo, inert
+placebo, active placebo) and drug (any, racemic only). Relapse proportions vary the pooling method
+(GLMM or pooled counts).
 
-Speed: effect sizes are built once per multi-arm rule at every printed time point and re-binned
-per bin variant (:func:`ketamine_meta.comparisons.bin_effect_sizes`); all intercept-only pools of
-one estimator and CI method are fitted together by the batched engine
-(:func:`ketamine_meta.batch.pool_arrays`); only moderator contrasts use the scalar engine.
+Specifications that give the same analysis (same estimator and CI method on the same effect
+sizes) are counted once (``n_distinct``); specifications with no data are counted and shown
+(``n_untestable``), never dropped. Robustness is the share of distinct testable analyses that
+reproduce the claim, and is not given when every analysis rests on one study (one study cannot be
+"robust"). Effect sizes are built once per (dose-arm rule, crossover rule) and filtered per
+measure and conversion rule; all intercept-only pools of one estimator and CI method are fitted
+together by the batched engine.
 """
 
 from __future__ import annotations
@@ -24,28 +29,33 @@ import numpy as np
 import pandas as pd
 
 from . import analyses, batch, claims, comparisons, metrics, relapse
+from .config import primary_choices
 from .effects import inv_logit
 from .io import Dataset
 from .pooling import rma
 
-DIMENSIONS = ("method", "test", "controls", "crossover", "bins", "population", "arms", "single_arm")
+DIMENSIONS = ("method", "test", "measure", "conversion", "crossover", "arms", "controls", "drug")
 MULTIVERSE_COLUMNS = [
     "claim_id", "metric", "spec_id", *DIMENSIONS, "is_primary", "k", "estimate", "ci_low", "ci_high", "verdict",
-    "supports",
+    "supports", "distinct_id",
 ]  # fmt: skip
-SUMMARY_COLUMNS = ["claim_id", "n_specs", "n_support", "robustness", "spec_low", "spec_high"]
+SUMMARY_COLUMNS = [
+    "claim_id", "n_specs", "n_distinct", "n_untestable", "n_support", "robustness", "spec_low", "spec_high", "max_k",
+]  # fmt: skip
 
+_SMD = ("method", "test", "measure", "conversion", "crossover", "arms", "controls", "drug")
+_BINARY = ("method", "test", "crossover", "arms", "controls", "drug")
 #: Metric families whose number comes from pooling, and the choices that can move each.
 FAMILY_DIMENSIONS = {
-    "pooled": ("method", "test", "controls", "crossover", "bins", "population", "arms"),
-    "nnt": ("method", "test", "controls", "crossover", "bins", "population", "arms"),
-    "ratio": ("method", "test", "controls", "crossover", "bins", "population", "arms"),
-    "rate": ("method", "test", "controls", "crossover", "bins", "population", "arms", "single_arm"),
-    "route_diff": ("method", "test", "controls", "crossover", "bins", "population", "arms"),
-    "route_test": ("method", "test", "controls", "crossover", "bins", "population", "arms"),
-    "moderator_diff": ("method", "test", "controls", "crossover", "bins", "population", "arms"),
-    "moderator_test": ("method", "test", "controls", "crossover", "bins", "population", "arms"),
-    "relapse": ("method", "test"),
+    "pooled": _SMD,
+    "nnt": _BINARY,
+    "ratio": _SMD,
+    "rate": _BINARY,
+    "route_diff": _SMD,
+    "route_test": _SMD,
+    "moderator_diff": _SMD,
+    "moderator_test": _SMD,
+    "relapse": ("method",),
 }
 
 
@@ -53,41 +63,31 @@ FAMILY_DIMENSIONS = {
 class Spec:
     method: str
     test: str
-    controls: str
+    measure: str
+    conversion: str
     crossover: str
-    bins: str
-    population: str
     arms: str
-    single_arm: str
+    controls: str
+    drug: str
 
     @property
     def spec_id(self) -> str:
         return "|".join(getattr(self, d) for d in DIMENSIONS)
 
 
-def primary_spec(cfg: dict) -> Spec:
-    m = cfg["multiverse"]
-    p = m["primary"]
-    model, crossover = cfg["model"], cfg["handling"]["crossover"]
-    return Spec(model["method"], model["test"], p["controls"], crossover, p["bins"], p["population"], p["arms"],
-                p["single_arm"])  # fmt: skip
+def primary_spec(cfg: dict, family: str = "pooled") -> Spec:
+    p = primary_choices(cfg)
+    method = cfg["relapse"]["method"] if family == "relapse" else cfg["model"]["method"]
+    return Spec(method, cfg["model"]["test"], *(p[d] for d in DIMENSIONS[2:]))
 
 
 def specifications(cfg: dict, family: str) -> list[Spec]:
     """All specifications for a metric family: the product over the choices that can move it,
     the others held at the primary choice. Order is fixed (config order), so output is stable."""
     m = cfg["multiverse"]
-    options = {
-        "method": m["methods"],
-        "test": m["tests"],
-        "controls": list(m["controls"]),
-        "crossover": m["crossover"],
-        "bins": list(m["bin_scales"]),
-        "population": list(m["populations"]),
-        "arms": list(m["arms"]),
-        "single_arm": m["single_arm"],
-    }
-    base = primary_spec(cfg)
+    base = primary_spec(cfg, family)
+    options = {"method": m["relapse_methods"] if family == "relapse" else m["methods"], "test": m["tests"]}
+    options |= {d: list(m["choices"][d]) for d in DIMENSIONS[2:]}
     dims = FAMILY_DIMENSIONS[family]
     for d in DIMENSIONS:
         if d not in dims:
@@ -95,65 +95,69 @@ def specifications(cfg: dict, family: str) -> list[Spec]:
     return [Spec(*combo) for combo in itertools.product(*(options[d] for d in DIMENSIONS))]
 
 
-def scaled_bins(bins: dict, scale: float) -> dict:
-    """Bin edges moved on the log scale around each nominal hour by ``scale`` (1 = unchanged):
-    ``edge' = nominal · (edge / nominal)^scale``; a lower edge of 0 stays 0."""
-    out = {}
-    for name, b in bins.items():
-        lo = 0.0 if b["low_h"] == 0 else b["nominal_h"] * (b["low_h"] / b["nominal_h"]) ** scale
-        hi = b["nominal_h"] * (b["high_h"] / b["nominal_h"]) ** scale
-        out[name] = {**b, "low_h": lo, "high_h": hi}
-    return out
-
-
 class _EffectCache:
-    """Effect sizes per (multi-arm rule, time bin, bin scale): built at all time points once per
-    multi-arm rule, then binned for one bin at a time so that widened bins never compete."""
+    """Effect sizes per specification: built at all time points once per (dose-arm rule, crossover
+    rule), then filtered by the measure and conversion rules and binned (cheap)."""
 
     def __init__(self, ds: Dataset, cfg: dict):
         self.ds, self.cfg = ds, cfg
         self._long: dict = {}
         self._binned: dict = {}
 
-    def get(self, arms: str, time_bin: str, scale_name: str) -> pd.DataFrame:
-        key = (arms, time_bin, scale_name)
+    def handling(self, s: Spec) -> dict:
+        h = copy.deepcopy(self.cfg["handling"])
+        for d in DIMENSIONS[2:]:
+            h.update(self.cfg["multiverse"]["choices"][d][getattr(s, d)])
+        return h
+
+    def get(self, s: Spec) -> pd.DataFrame:
+        key = (s.arms, s.crossover, s.measure, s.conversion)
         if key not in self._binned:
-            cfg = copy.deepcopy(self.cfg)
-            cfg["handling"].update(self.cfg["multiverse"]["arms"][arms])
-            if arms not in self._long:
-                self._long[arms] = comparisons.effect_sizes_by_time(self.ds, cfg)
-            if time_bin in cfg["time_bins"]:
-                scale = self.cfg["multiverse"]["bin_scales"][scale_name]
-                cfg["time_bins"] = {time_bin: scaled_bins(cfg["time_bins"], scale)[time_bin]}
-            self._binned[key] = comparisons.bin_effect_sizes(*self._long[arms], cfg)
+            cfg = {**self.cfg, "handling": self.handling(s)}
+            lkey = (s.arms, s.crossover)
+            if lkey not in self._long:
+                # measure and conversion act after the build: build with both allowed, filter below
+                bcfg = {**cfg, "handling": {**cfg["handling"], "contrast_md_to_g": True}}
+                self._long[lkey] = comparisons.effect_sizes_by_time(self.ds, bcfg)
+            arm, con = self._long[lkey]
+            if not cfg["handling"]["contrast_md_to_g"] and len(con):
+                con = con[~con["conversions"].str.contains("md_to_g", na=False)]
+            self._binned[key] = comparisons.bin_effect_sizes(arm, con, cfg)
         return self._binned[key]
+
+    def mask(self, es: pd.DataFrame, s: Spec) -> np.ndarray:
+        """The primary-set filter (controls, populations, drugs) under this specification."""
+        return comparisons.in_primary(es, {**self.cfg, "handling": self.handling(s)}).to_numpy()
 
 
 def _parse(metric: str) -> dict:
     p = metric.split(".")
     fam = claims.metric_family(metric)
     if fam == "pooled":
-        return {"outcome": p[1], "effect": p[2], "route": p[3], "bin": p[4], "group": "contrast"}
+        return {"outcome": p[1], "effect": p[2], "route": p[3], "bin": p[4], "group": "contrast",
+                "subset": p[5] if len(p) > 5 else None}  # fmt: skip
     if fam == "nnt":
-        return {"outcome": p[1], "effect": "rd", "route": p[2], "bin": p[3], "group": "contrast"}
+        return {"outcome": p[1], "effect": "rd", "route": p[2], "bin": p[3], "group": "contrast", "subset": None}
     if fam == "rate":
-        return {"outcome": p[1], "effect": "logit_p", "group": p[2], "route": p[3], "bin": p[4]}
+        return {"outcome": p[1], "effect": "logit_p", "group": p[2], "route": p[3], "bin": p[4],
+                "subset": p[5] if len(p) > 5 else None}  # fmt: skip
     if fam == "ratio":
-        return {"outcome": "depression", "effect": "smd", "route": p[2], "bin": p[3], "group": "contrast"}
+        return {"outcome": "depression", "effect": "smd", "route": p[2], "bin": p[3], "group": "contrast",
+                "subset": None}  # fmt: skip
     if fam in ("route_diff", "route_test"):
         pair = p[4] if len(p) > 4 else None
-        return {"moderator": "route", "outcome": p[1], "effect": p[2], "bin": p[3], "pair": pair}
+        return {"moderator": "route", "outcome": p[1], "effect": p[2], "bin": p[3], "pair": pair, "subset": None}
     if fam in ("moderator_diff", "moderator_test"):
-        return {"moderator": p[1], "outcome": p[2], "effect": p[3], "bin": p[4], "pair": p[5] if len(p) > 5 else None}
+        return {"moderator": p[1], "outcome": p[2], "effect": p[3], "bin": p[4], "pair": p[5] if len(p) > 5 else None,
+                "subset": None}  # fmt: skip
     if fam == "relapse":
-        return {"condition": p[2], "window": p[3]}
+        return {"condition": p[2], "induction": p[3], "window": p[4]}
     raise ValueError(f"no multiverse for metric {metric}")
 
 
 def run_multiverse(ds: Dataset, cfg: dict, registry: list[claims.Claim]) -> pd.DataFrame:
     """One row per claim x specification (see :data:`MULTIVERSE_COLUMNS`), in a stable order."""
     cache = _EffectCache(ds, cfg)
-    primary = primary_spec(cfg)
     anchor = metrics.anchor(ds.tables.get("reference_values"), cfg["reference"]["antidepressant_smd_quantity"])
     rows = []
     for c in registry:
@@ -164,78 +168,91 @@ def run_multiverse(ds: Dataset, cfg: dict, registry: list[claims.Claim]) -> pd.D
             continue
         q = _parse(c.metric)
         specs = specifications(cfg, fam)
+        primary = primary_spec(cfg, fam)
         if fam == "relapse":
             values = _relapse_values(ds, cfg, q, specs)
         elif "moderator" in q:
             values = _moderator_values(cache, cfg, q, specs)
         else:
             values = _pooled_values(cache, cfg, q, specs, fam, anchor)
-        for s, (k, est, lo, hi) in zip(specs, values):
+        for s, (k, est, lo, hi, key) in zip(specs, values):
             if k == 0 or not np.isfinite(est):
                 verdict = "not_testable"
             else:
+                if c.rule == "equivalence":
+                    lo, hi = _equivalence_interval(est, lo, hi, cfg)
                 verdict, _ = claims.judge(c, est, lo if np.isfinite(lo) else est, hi if np.isfinite(hi) else est, cfg)
             rows.append({"claim_id": c.claim_id, "metric": c.metric, "spec_id": s.spec_id,
                          **{d: getattr(s, d) for d in DIMENSIONS}, "is_primary": s == primary, "k": k,
                          "estimate": est, "ci_low": lo, "ci_high": hi, "verdict": verdict,
-                         "supports": verdict == "reproduced"})  # fmt: skip
-    return pd.DataFrame(rows, columns=MULTIVERSE_COLUMNS)
+                         "supports": verdict == "reproduced", "distinct_id": key})  # fmt: skip
+    out = pd.DataFrame(rows, columns=MULTIVERSE_COLUMNS)
+    # number the distinct analyses within each claim, in first-seen order (stable, readable)
+    out["distinct_id"] = out.groupby("claim_id", sort=False)["distinct_id"].transform(lambda s: pd.factorize(s)[0] + 1)
+    return out
 
 
-def _masks(es: pd.DataFrame, cfg: dict) -> dict:
-    """Boolean masks of every choice's analysis set, computed once per effect table."""
-    m = cfg["multiverse"]
-    single = (es["group"] == "single_arm").to_numpy()
-    return {
-        "controls": {n: es["control"].isin(v).to_numpy() | single for n, v in m["controls"].items()},
-        "population": {n: es["population"].isin(v).to_numpy() for n, v in m["populations"].items()},
-        "crossover": {"include": np.ones(len(es), bool), "exclude": ~es["crossover"].astype(bool).to_numpy()},
-    }
+def _equivalence_interval(est, lo, hi, cfg) -> tuple[float, float]:
+    """The (1 - 2 alpha) interval for TOST from a 95% one, assuming symmetry on the analysis scale."""
+    level = 1 - 2 * cfg["claims"]["equivalence_alpha"]
+    scale = (lo - hi) / (2 * 1.959963984540054)
+    from scipy import stats
+
+    crit = stats.norm.ppf(0.5 + level / 2)
+    return est + crit * scale, est - crit * scale
 
 
-def _cells(cache, cfg, q, specs, include_single=False, levels_spec=None) -> list[dict]:
-    """Each spec's rows of the claim's cell (outcome, effect, group, bin, route) as NumPy arrays
-    (``yi``, ``vi`` and, with ``levels_spec``, the moderator ``level``): masks over one prepared
-    table per (multi-arm rule, bin scale), never a DataFrame per spec."""
-    prepared = {}
+def _subset_mask(es: pd.DataFrame, cfg: dict, subset: str | None) -> np.ndarray:
+    ok = np.ones(len(es), bool)
+    if subset:
+        for col, allowed in cfg["subsets"][subset].items():
+            ok &= es[col].isin(allowed).to_numpy()
+    return ok
+
+
+def _cells(cache, cfg, q, specs, levels_spec=None) -> list[dict]:
+    """Each spec's rows of the claim's cell (outcome, effect, group, bin, route, subset) as NumPy
+    arrays (``yi``, ``vi``, ``study_id`` and, with ``levels_spec``, the moderator ``level``)."""
     out = []
     for s in specs:
-        key = (s.arms, s.bins)
-        if key not in prepared:
-            es = cache.get(s.arms, q["bin"], s.bins)
-            es = es[(es["outcome"] == q["outcome"]) & (es["effect"] == q["effect"]) & (es["time_bin"] == q["bin"])]
-            if q.get("route", "all") != "all":
-                es = es[es["route"] == q["route"]]
-            groups = [q["group"], "single_arm"] if include_single else [q.get("group", "contrast")]
-            es = es[es["group"].isin(groups)].reset_index(drop=True)
-            arrays = {"yi": es["yi"].to_numpy(float), "vi": es["vi"].to_numpy(float)}
-            if levels_spec is not None:
-                arrays["level"] = analyses._levels(es, levels_spec).to_numpy()
-            prepared[key] = (arrays, _masks(es, cfg), (es["group"] == "single_arm").to_numpy())
-        arrays, masks, single = prepared[key]
-        ok = masks["controls"][s.controls] & masks["population"][s.population] & masks["crossover"][s.crossover]
-        if include_single and s.single_arm == "exclude":
-            ok &= ~single
-        out.append({name: a[ok] for name, a in arrays.items()})
+        es = cache.get(s)
+        es = es[(es["outcome"] == q["outcome"]) & (es["effect"] == q["effect"]) & (es["time_bin"] == q["bin"])]
+        es = es[es["group"] == q.get("group", "contrast")]
+        if q.get("route", "all") != "all":
+            es = es[es["route"] == q["route"]]
+        es = es.reset_index(drop=True)
+        ok = cache.mask(es, s) & _subset_mask(es, cfg, q.get("subset"))
+        arrays = {"yi": es["yi"].to_numpy(float)[ok], "vi": es["vi"].to_numpy(float)[ok],
+                  "study_id": es["study_id"].to_numpy()[ok]}  # fmt: skip
+        if levels_spec is not None:
+            arrays["level"] = analyses._levels(es, levels_spec).to_numpy()[ok]
+        out.append(arrays)
     return out
+
+
+def _key(s: Spec, cell: dict) -> tuple:
+    """What makes two specifications the same analysis: estimator, CI method and the effect sizes."""
+    rows = tuple(sorted(zip(cell["study_id"], np.round(cell["yi"], 12), np.round(cell["vi"], 12),
+                            cell.get("level", [""] * len(cell["yi"])))))  # fmt: skip
+    return (s.method, s.test, rows)
 
 
 def _pooled_values(cache, cfg, q, specs, fam, anchor) -> list[tuple]:
     """Collect each spec's (yi, vi), fit all specs of one estimator x CI method in one batch."""
-    include_single = q["group"] == "ketamine" and "include" in cfg["multiverse"]["single_arm"]
-    cells = [(c["yi"], c["vi"]) for c in _cells(cache, cfg, q, specs, include_single)]
+    cells = _cells(cache, cfg, q, specs)
     out: list = [None] * len(specs)
     for (method, test), idx in _by_model(specs).items():
-        nonempty = [i for i in idx if cells[i][0].size]
+        nonempty = [i for i in idx if cells[i]["yi"].size]
         for i in set(idx) - set(nonempty):
-            out[i] = (0, math.nan, math.nan, math.nan)
+            out[i] = (0, math.nan, math.nan, math.nan, _key(specs[i], cells[i]))
         if not nonempty:
             continue
-        Y, V = batch.pad_groups([cells[i][0] for i in nonempty], [cells[i][1] for i in nonempty])
+        Y, V = batch.pad_groups([cells[i]["yi"] for i in nonempty], [cells[i]["vi"] for i in nonempty])
         res = batch.pool_arrays(Y, V, method=method, test=test, level=cfg["model"]["level"])
         for j, i in enumerate(nonempty):
             k, b, se, lo, hi = (res[f][j] for f in ("k", "estimate", "se", "ci_low", "ci_high"))
-            out[i] = _to_metric(fam, q, int(k), float(b), float(se), float(lo), float(hi), anchor)
+            out[i] = (*_to_metric(fam, q, int(k), float(b), float(se), float(lo), float(hi), anchor),
+                      _key(specs[i], cells[i]))  # fmt: skip
     return out
 
 
@@ -261,53 +278,64 @@ def _by_model(specs) -> dict:
 
 
 def _moderator_values(cache, cfg, q, specs) -> list[tuple]:
-    """Moderator difference (or omnibus p) per spec, from ``rma(yi, vi, mods = ~ factor(level))``."""
+    """Moderator difference (or omnibus p) per spec, from ``rma(yi, vi, mods = ~ factor(level))``;
+    identical analyses are fitted once."""
     spec_m = cfg["moderators"][q["moderator"]]
-    out = []
+    out, seen = [], {}
     for s, cell in zip(specs, _cells(cache, cfg, {**q, "group": "contrast"}, specs, levels_spec=spec_m)):
-        levels_of = cell["level"]
-        levels = sorted(set(levels_of), key=lambda lv: (lv != spec_m["reference"], lv))
-        if len(levels) < 2 or len(levels_of) <= len(levels):
-            out.append((0, math.nan, math.nan, math.nan))
-            continue
-        X = np.column_stack([(levels_of == lv).astype(float) for lv in levels[1:]])
-        fit = rma(cell["yi"], cell["vi"], mods=X, method=s.method, test=s.test, level=cfg["model"]["level"])
-        if q["pair"] is None:  # omnibus test: the p value, no interval
-            out.append((fit.k, float(fit.qm_p), math.nan, math.nan))
-            continue
-        a, b = q["pair"].split("_vs_")
-        if a not in levels or b not in levels:
-            out.append((0, math.nan, math.nan, math.nan))
-            continue
-        diff, _, lo, hi = analyses.level_contrast(fit, levels, a, b)
-        out.append((fit.k, diff, lo, hi))
+        key = _key(s, cell)
+        if key not in seen:
+            seen[key] = _moderator_fit(cell, spec_m, q, s, cfg)
+        out.append((*seen[key], key))
     return out
+
+
+def _moderator_fit(cell, spec_m, q, s, cfg) -> tuple:
+    levels_of = cell["level"]
+    levels = sorted(set(levels_of), key=lambda lv: (lv != spec_m["reference"], lv))
+    if len(levels) < 2 or len(levels_of) <= len(levels):
+        return (0, math.nan, math.nan, math.nan)
+    X = np.column_stack([(levels_of == lv).astype(float) for lv in levels[1:]])
+    fit = rma(cell["yi"], cell["vi"], mods=X, method=s.method, test=s.test, level=cfg["model"]["level"])
+    if q["pair"] is None:  # omnibus test: the p value, no interval
+        return (fit.k, float(fit.qm_p), math.nan, math.nan)
+    a, b = q["pair"].split("_vs_")
+    if a not in levels or b not in levels:
+        return (0, math.nan, math.nan, math.nan)
+    diff, _, lo, hi = analyses.level_contrast(fit, levels, a, b)
+    return (fit.k, diff, lo, hi)
 
 
 def _relapse_values(ds, cfg, q, specs) -> list[tuple]:
     by_study = relapse.relapse_by_study(ds["relapse"], cfg)
     out = []
     for s in specs:
-        scfg = {**cfg, "model": {**cfg["model"], "method": s.method, "test": s.test}}
-        pooled = relapse.pool_relapse(by_study, scfg)
-        hit = pooled[(pooled["condition"] == q["condition"]) & (pooled["window"] == q["window"])]
+        pooled = relapse.pool_relapse(by_study, cfg, method=s.method)
+        hit = pooled[(pooled["condition"] == q["condition"]) & (pooled["induction"] == q["induction"])
+                     & (pooled["window"] == q["window"])]  # fmt: skip
         if hit.empty:
-            out.append((0, math.nan, math.nan, math.nan))
+            out.append((0, math.nan, math.nan, math.nan, (s.method, ())))
         else:
             r = hit.iloc[0]
-            out.append((int(r["k"]), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"])))
+            key = (s.method if int(r["k"]) > 1 else "single", r["studies"])
+            out.append((int(r["k"]), float(r["estimate"]), float(r["ci_low"]), float(r["ci_high"]), key))
     return out
 
 
 def summarise(mv: pd.DataFrame) -> pd.DataFrame:
-    """Per claim: specifications run, how many support the claim (verdict reproduced), the share,
-    and the range of the regenerated estimates."""
+    """Per claim: specifications run, distinct analyses, untestable ones, how many distinct
+    analyses support the claim, the share (none when every analysis rests on one study), and the
+    range of the regenerated estimates."""
     rows = []
     for cid, cell in mv.groupby("claim_id", sort=True):
         testable = cell[cell["verdict"] != "not_testable"]
-        n = len(testable)
-        rows.append({"claim_id": cid, "n_specs": n, "n_support": int(testable["supports"].sum()),
-                     "robustness": testable["supports"].mean() if n else math.nan,
+        distinct = testable.drop_duplicates("distinct_id")
+        n = len(distinct)
+        max_k = int(testable["k"].max()) if n else 0
+        robust = distinct["supports"].mean() if n and max_k > 1 else math.nan
+        rows.append({"claim_id": cid, "n_specs": len(cell), "n_distinct": n,
+                     "n_untestable": int(cell.loc[cell["verdict"] == "not_testable", "distinct_id"].nunique()),
+                     "n_support": int(distinct["supports"].sum()), "robustness": robust,
                      "spec_low": testable["estimate"].min() if n else math.nan,
-                     "spec_high": testable["estimate"].max() if n else math.nan})  # fmt: skip
+                     "spec_high": testable["estimate"].max() if n else math.nan, "max_k": max_k})  # fmt: skip
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -17,7 +17,12 @@ import seaborn as sns  # noqa: E402
 
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
 ROUTE_COLOURS = {"all": "#000000", "iv": "#0072B2", "intranasal": "#E69F00", "oral": "#009E73", "im_sc": "#CC79A7"}
-VERDICT_COLOURS = {"reproduced": "#009E73", "partly": "#E69F00", "contradicted": "#D55E00", "not_testable": "#999999"}
+VERDICT_COLOURS = {
+    "reproduced": "#009E73",
+    "inconclusive": "#E69F00",
+    "contradicted": "#D55E00",
+    "not_testable": "#999999",
+}
 EFFECT_AXIS = {
     "smd": ("Hedges' g (positive favours ketamine)", False),
     "log_rr": ("Risk ratio (ketamine / control)", True),
@@ -306,7 +311,7 @@ def spec_curve(rows: pd.DataFrame, claimed: tuple[float, float], title: str, dim
 def claims_overview(claims: pd.DataFrame) -> plt.Figure:
     """Verdict counts per document (stacked bars), the at-a-glance view of the registry."""
     style()
-    order = ["reproduced", "partly", "contradicted", "not_testable"]
+    order = ["reproduced", "inconclusive", "contradicted", "not_testable"]
     counts = claims.groupby(["document", "verdict"]).size().unstack(fill_value=0).reindex(columns=order, fill_value=0)
     counts = counts.sort_index()
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.6 + 0.45 * len(counts)))
@@ -322,7 +327,7 @@ def claims_overview(claims: pd.DataFrame) -> plt.Figure:
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white" if v != "partly" else "black",
+                    color="white" if v != "inconclusive" else "black",
                 )
         left += counts[v].to_numpy()
     ax.invert_yaxis()

@@ -14,6 +14,7 @@ import pandas as pd
 
 from . import (
     analyses,
+    certainty,
     claims,
     comparisons,
     funnel,
@@ -40,9 +41,21 @@ def model_phrase(cfg: dict) -> str:
     ci = "Knapp-Hartung t intervals (k-1 df)" if m["test"] == "knha" else "normal (z) intervals"
     return (
         f"random-effects model, τ² by {m['method']}, {ci}, {m['level']:.0%} level; "
-        f"{m['add']} added to cells of tables with a zero; multi-arm trials: {cfg['handling']['multi_arm']}; "
-        f"crossover trials: {cfg['handling']['crossover']}"
+        f"{m['add']} added to cells of tables with a zero; {effect_methods_phrase(cfg)}"
     )
+
+
+def effect_methods_phrase(cfg: dict) -> str:
+    """The effect-size choices that move numbers (config ``handling``), named in every caption."""
+    h = cfg["handling"]
+    xo = {"paired": f"paired analysis (Handbook 23.2.7), within-person r = {h['crossover_r']:g}",
+          "first_period": "first period only", "exclude": "excluded"}[h["crossover"]]  # fmt: skip
+    measure = {"change": "change-score and baseline-adjusted SMDs (endpoint SMDs not mixed in)",
+               "endpoint": "endpoint-score and baseline-adjusted SMDs (change SMDs not mixed in)",
+               "mixed": "change and endpoint SMDs mixed"}[h["smd_measure"]]  # fmt: skip
+    conv = "mean differences converted to g" if h["contrast_md_to_g"] else "printed mean differences not converted"
+    return (f"multi-arm trials: {h['multi_arm']}; crossover trials: {xo}; {measure}; {conv}; "
+            f"SE from CI by {h['ci_to_se']}; controls {', '.join(h['controls'])}")  # fmt: skip
 
 
 def validate(config_path, report_path) -> None:
@@ -92,7 +105,7 @@ def relapse_step(config_path, out_studies, out_pooled, out_medians) -> None:
     by_study = relapse.relapse_by_study(table, cfg)
     outputs.write_csv(by_study, out_studies)
     outputs.write_csv(relapse.pool_relapse(by_study, cfg), out_pooled)
-    outputs.write_csv(relapse.median_summary(table), out_medians)
+    outputs.write_csv(relapse.median_times(table, Path(cfg["data_dir"]) / "km"), out_medians)
 
 
 def metrics_step(
@@ -185,15 +198,22 @@ def spec_curves_step(config_path, multiverse_csv, out_dir, out_index) -> None:
         c = registry[cid]
         if not c.central or not rows["estimate"].notna().any():
             continue
-        lo, hi = claims._range(c, cfg) if c.rule in ("within", "ratio") else (c.claimed, c.claimed)
-        fig = plots.spec_curve(rows, (lo, hi), f"{cid}: {c.metric}", list(multiverse.DIMENSIONS))
-        n = int(rows["estimate"].notna().sum())
-        share = rows.loc[rows["verdict"] != "not_testable", "supports"].mean()
-        caption = (f"Specification curve of claim {cid} ({c.document}): the regenerated {c.metric} under each of "
-                   f"{n} analysis specifications (estimator x CI method x control type x crossover x bin edges x "
-                   f"population x multi-arm rule{' x single-arm series' if c.family == 'rate' else ''}), sorted, with "
-                   f"intervals, coloured by verdict; grey band: the claimed value. {share:.0%} of specifications "
-                   f"reproduce the claim. Circled: the primary analysis ({model_phrase(cfg)}).")  # fmt: skip
+        # one point per distinct analysis (the primary's row kept), untestable ones counted in the caption
+        rows = rows.sort_values("is_primary", ascending=False).drop_duplicates("distinct_id").sort_index()
+        testable = rows[rows["verdict"] != "not_testable"]
+        if c.rule in ("within", "ratio", "equivalence"):
+            lo, hi = claims._range(c, cfg)
+        else:
+            lo, hi = c.claimed, c.claimed
+        dims = [d for d in multiverse.DIMENSIONS if rows[d].nunique() > 1]
+        fig = plots.spec_curve(testable, (lo, hi), f"{cid}: {c.metric}", dims or list(multiverse.DIMENSIONS[:1]))
+        n = len(testable)
+        share = testable["supports"].mean() if n else float("nan")
+        caption = (f"Specification curve of claim {cid} ({c.document}): the regenerated {c.metric} in each of "
+                   f"{n} distinct analyses ({len(rows) - n} further specifications had no data), varying "
+                   f"{', '.join(dims) or 'nothing'}; sorted, with intervals, coloured by verdict; grey band or "
+                   f"line: the claimed value. {share:.0%} of distinct analyses reproduce the claim. Circled: the "
+                   f"primary analysis ({model_phrase(cfg)}).")  # fmt: skip
         outputs.save_figure(fig, out_dir / cid, caption)
         index.append({"claim_id": cid, "figure": f"figures/spec_curve/{cid}.png", "n_specs": n, "caption": caption})
     outputs.write_csv(pd.DataFrame(index, columns=["claim_id", "figure", "n_specs", "caption"]), out_index)
@@ -202,7 +222,9 @@ def spec_curves_step(config_path, multiverse_csv, out_dir, out_index) -> None:
 def claims_step(config_path, metrics_csv, multiverse_summary_csv, out_csv, out_md) -> None:
     cfg = load_config(config_path)
     registry = claims.load_claims(cfg["claims_file"])
-    table = claims.evaluate_all(registry, _read(metrics_csv), cfg)
+    ds = load_dataset(cfg["data_dir"])
+    ev = certainty.Evidence.from_tables(ds["studies"], ds.tables.get("risk_of_bias"))
+    table = claims.evaluate_all(registry, _read(metrics_csv), cfg, ev)
     table = claims.add_robustness(table, _read(multiverse_summary_csv))
     outputs.write_csv(table, out_csv)
     outputs.write_text(claims.claims_markdown(table, cfg), out_md)
@@ -255,13 +277,16 @@ def forest_step(config_path, effects_csv, pooled_csv, out_dir, out_index) -> Non
 
 def timecourse_step(config_path, pooled_csv, model_csv, out_stem) -> None:
     cfg = load_config(config_path)
-    fig = plots.timecourse_plot(_read(pooled_csv), cfg["time_bins"], _read(model_csv))
+    model = _read(model_csv)
+    fig = plots.timecourse_plot(_read(pooled_csv), cfg["time_bins"], model[model["dosing"] == "single"])
     caption = (
         "Pooled Hedges' g (ketamine vs control, depression scores) in each time bin, per route group and "
         "all routes; bars are CIs, the shaded band the prediction interval for all routes; point size "
         "grows with k. Bins (hours after the dose): "
         + "; ".join(f"{b['label']} ({b['low_h']}-{b['high_h']} h)" for b in cfg["time_bins"].values())
-        + f". Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}."
+        + ". The model curve is fitted to single-dose trials only (repeated-dose trials are modelled apart in "
+        "tables/timecourse_model.csv: their hours count from the first of several doses)"
+        + f". Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}; {effect_methods_phrase(cfg)}."
     )
     outputs.save_figure(fig, out_stem, caption)
 
@@ -286,6 +311,7 @@ def relapse_figure_step(config_path, studies_csv, pooled_csv, claims_csv, out_st
     raw = load_dataset(cfg["data_dir"])["relapse"]
     printed = raw[raw["n_relapsed"].isna() & raw["proportion_relapsed"].notna() & raw["followup_days"].notna()]
     pooled = _read(pooled_csv)
+    pooled = pooled[(pooled["induction"] == "any") & (pooled["k"] >= 2)]  # k = 1 is the study's own point
     cl = _read(claims_csv)
     boxes = []
     for _, r in cl[cl["metric"].str.startswith("relapse.proportion")].iterrows():
@@ -296,10 +322,16 @@ def relapse_figure_step(config_path, studies_csv, pooled_csv, claims_csv, out_st
     fig = plots.relapse_plot(_read(studies_csv), printed, pooled, cfg["relapse"]["windows"], boxes)
     windows = "; ".join(f"{k}: days {w['low_days']}-{w['high_days']}" for k, w in cfg["relapse"]["windows"].items())
     caption = (
-        f"Proportion of responders who relapsed by the follow-up day each study reports, with 95% logit "
-        f"intervals (filled) or as a printed percentage without a count (open). Diamonds: pooled "
-        f"proportion per window ({windows}), logit {model_phrase(cfg)}. Dashed boxes: the documents' "
-        f"claims. Data: {cfg['data_dir']}/relapse.csv."
+        "Proportion of responders who relapsed by the follow-up day each study reports, with 95% "
+        f"{cfg['relapse']['study_ci'].title()} intervals (filled) or as a printed percentage without a count (open). "
+        f"Diamonds: pooled proportion per window ({windows}) where at least two studies report one, "
+        + (
+            "binomial-normal GLMM (ML, z interval)"
+            if cfg["relapse"]["method"] == "glmm"
+            else "pooled counts, Clopper-Pearson"
+        )  # fmt: skip
+        + ", single-dose and course inductions together. Dashed boxes: the documents' claims. "
+        f"Data: {cfg['data_dir']}/relapse.csv."
     )
     outputs.save_figure(fig, out_stem, caption)
 

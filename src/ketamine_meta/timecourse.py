@@ -129,13 +129,16 @@ def design(hours) -> np.ndarray:
 
 
 TIMECOURSE_COLUMNS = [
-    "route", "time_h", "label", "estimate", "se", "df", "ci_low", "ci_high", "p", "k", "n_clusters",
+    "route", "dosing", "time_h", "label", "estimate", "se", "df", "ci_low", "ci_high", "p", "k", "n_clusters",
     "tau2", "studies",
 ]  # fmt: skip
 SUMMARY_COLUMNS = [
-    "route", "quantity", "time_h", "time_ci_low", "time_ci_high", "estimate", "ci_low", "ci_high", "k", "n_clusters",
-    "studies", "note",
+    "route", "dosing", "quantity", "time_h", "time_ci_low", "time_ci_high", "estimate", "ci_low", "ci_high", "df",
+    "k", "n_clusters", "studies", "note",
 ]  # fmt: skip
+#: Below this many Satterthwaite df a CR2 test's nominal level does not hold (Tipton 2015), so a
+#: model quantity resting on such an interval is flagged rather than quoted as if it held.
+MIN_DF = 4
 
 
 def peak_time_interval(fit: RobustFit, level: float = 0.95) -> tuple[float, float]:
@@ -169,13 +172,17 @@ def timecourse_model(es: pd.DataFrame, cfg: dict, outcome: str = "depression", e
         & es["time_bin"].isin(list(cfg["time_bins"]))
     ]
     preds, summary = [], []
-    for route in ["all", *sorted(sel["route"].unique())]:
-        d = sel if route == "all" else sel[sel["route"] == route]
+    # hours after a single dose and hours after the first of several doses are different axes:
+    # trials that kept dosing would otherwise carry the curve's tail (so they are modelled apart)
+    groups = [(route, dosing) for dosing in ("single", "repeated") for route in ["all", *sorted(sel["route"].unique())]]
+    for route, dosing in groups:
+        d = sel[sel["dosing"] == dosing]
+        d = d if route == "all" else d[d["route"] == route]
         if d["study_id"].nunique() < 3 or len(d) < 4 or d["time_h"].nunique() < 3:
             continue
         fit = robust_cr2(d["yi"], d["vi"], design(d["time_h"]), d["study_id"], model["method"])
         studies = ";".join(sorted(d["study_id"].unique()))
-        base = {"route": route, "k": fit.k, "n_clusters": fit.n_clusters, "studies": studies}
+        base = {"route": route, "dosing": dosing, "k": fit.k, "n_clusters": fit.n_clusters, "studies": studies}
         for b in cfg["time_bins"].values():
             c = design([b["nominal_h"]])[0]
             r = fit.contrast(c, model["level"])
@@ -202,7 +209,9 @@ def timecourse_model(es: pd.DataFrame, cfg: dict, outcome: str = "depression", e
                 continue
             r = rows[i]
             tci = peak_ci if quantity == "peak" else (np.nan, np.nan)
+            if r["df"] < MIN_DF:
+                note += f"; Satterthwaite df {r['df']:.1f} < {MIN_DF}: its coverage does not hold (Tipton 2015)"
             summary.append({**base, "quantity": quantity, "time_h": float(grid[i]), "time_ci_low": tci[0],
                             "time_ci_high": tci[1], "estimate": r["estimate"], "ci_low": r["ci_low"],
-                            "ci_high": r["ci_high"], "note": note})  # fmt: skip
+                            "ci_high": r["ci_high"], "df": r["df"], "note": note})  # fmt: skip
     return pd.DataFrame(preds, columns=TIMECOURSE_COLUMNS), pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
