@@ -60,6 +60,8 @@ METRIC_PATTERNS = {
     "relapse": re.compile(rf"^relapse\.proportion\.{_T}\.(single|course|any)\.{_T}$"),
     "relapse_days": re.compile(rf"^relapse\.median_days\.{_T}\.{_T}$"),
     "reference": re.compile(rf"^reference\.{_T}$"),
+    "ae": re.compile(rf"^ae\.{_T}\.(log_rr|mh_rr)\.{_T}$"),
+    "ae_rate": re.compile(rf"^ae_rate\.{_T}\.(ketamine|control)\.{_T}$"),
     "nnt": re.compile(rf"^nnt\.{_T}\.{_T}\.{_T}$"),
     "moderator_diff": re.compile(rf"^moderator_diff\.{_T}\.{_T}\.{_T}\.{_T}\.{_T}_vs_{_T}$"),
     "moderator_test": re.compile(rf"^moderator_test\.{_T}\.{_T}\.{_T}\.{_T}$"),

@@ -72,6 +72,7 @@ CONVERSIONS = {
     "n_from_arms": "group sizes from arms.csv n_randomized (not printed with the contrast)",
     "n_from_study": "crossover participants from studies.csv n_randomized",
     "basis_unknown": "the page does not say whether the printed SMD is of change or endpoint scores",
+    "strata_combined": "contrasts of independent strata or cohorts of one trial combined by inverse variance",
 }
 #: Bases of an SMD (what was differenced): Cochrane Handbook 10.5.2 does not mix change and endpoint
 #: SMDs; baseline-adjusted contrasts (ANCOVA / MMRM / LS means) may join either.
@@ -97,6 +98,11 @@ def _src(table: str, rows) -> str:
     return ";".join(f"{table}.csv:{int(r)}" for r in sorted(rows))
 
 
+def _key(x) -> float:
+    """A dose as a set key: missing doses (flexible dosing) compare equal."""
+    return -1.0 if x is None or pd.isna(x) else float(x)
+
+
 def _keep_ketamine_arm(arm: pd.Series, doses) -> bool:
     if doses == "all" or pd.isna(arm["dose_mg_per_kg"]):
         return True
@@ -116,6 +122,7 @@ class _Study:
         self.ctl = list(arms.loc[arms["role"] == "control", "arm_id"])
         self.arm_n = {a: (None if pd.isna(n) else float(n)) for a, n in zip(arms["arm_id"], arms["n_randomized"])}
         self.arm_dose = dict(zip(arms["arm_id"], arms["dose_mg_per_kg"].astype(float)))
+        self.arm_mg = dict(zip(arms["arm_id"], arms["dose_mg"].astype(float)))
         self.crossover = st["design"] == "crossover"
         self.n_participants = None if pd.isna(st["n_randomized"]) else float(st["n_randomized"])
         self.comparative = bool(st["randomized"]) and st["design"] != "single_arm" and self.ket and self.ctl
@@ -130,6 +137,17 @@ class _Study:
             "dosing": st["dosing"],
             "year": None if pd.isna(st["year"]) else int(st["year"]),
         }
+
+    def dose_arms(self) -> int:
+        """How many distinct ketamine doses the kept arms have (strata of one dose, such as
+        SUSTAIN-1's remitters and responders, are not dose arms)."""
+        doses = {(_key(self.arm_dose.get(a)), _key(self.arm_mg.get(a))) for a in self.ket}
+        return len(doses)
+
+    def shared_control(self) -> bool:
+        """Several dose arms against fewer control arms: a printed contrast of one of them is not the
+        trial's combined comparison (cohorts or strata with their own controls are not affected)."""
+        return self.dose_arms() > max(len(self.ctl), 1)
 
     def pairs(self, n1, n2) -> tuple[float | None, bool]:
         """Participants of a crossover comparison, and whether that number is the study's N.
@@ -403,8 +421,8 @@ def _contrast_rows(study: _Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
     for _, r in rows.iterrows():
         if r["treatment_arm"] not in study.ket:
             continue
-        if h["multi_arm"] == "combine" and len(study.ket) > 1:
-            continue  # covers one arm of several; logged as unused with that reason
+        if h["multi_arm"] == "combine" and study.shared_control():
+            continue  # covers one dose arm of several sharing a control; logged as unused with that reason
         paired = study.crossover and not first_period and bool(r.get("paired") is True or r.get("paired") == "true")
         n1 = float(r["n_treatment"]) if pd.notna(r["n_treatment"]) else study.arm_n.get(r["treatment_arm"])
         n2 = float(r["n_control"]) if pd.notna(r["n_control"]) else study.arm_n.get(r["control_arm"])
@@ -582,16 +600,40 @@ def effect_sizes_by_time(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataF
     return pd.DataFrame(arm_level), pd.DataFrame(contrast_level)
 
 
+def _one_contrast_per_cell(con: pd.DataFrame) -> pd.DataFrame:
+    """One contrast per study x outcome x effect x bin. Contrasts of disjoint arm pairs (independent
+    strata or cohorts, each with its own control, e.g. SUSTAIN-1's remitters and responders) are
+    combined by inverse-variance weighting, as one trial's estimate (flag ``strata_combined``);
+    otherwise the largest treatment arm's contrast is kept (then the first)."""
+    keys = ["study_id", "outcome", "effect", "time_bin"]
+    out = []
+    for _, cell in con.sort_values([*keys, "n_treatment"], ascending=[True] * 4 + [False]).groupby(keys, sort=False):
+        arms = [c.split(" vs ") for c in cell["comparison"]]
+        treat, ctl = [a[0] for a in arms], [a[1] for a in arms]
+        if len(cell) > 1 and len(set(treat)) == len(treat) and len(set(ctl)) == len(ctl) and not set(treat) & set(ctl):
+            w = 1 / cell["vi"].to_numpy(float)
+            row = cell.iloc[0].copy()
+            row["yi"] = float((w * cell["yi"].to_numpy(float)).sum() / w.sum())
+            row["vi"] = float(1 / w.sum())
+            for col in ("n_treatment", "n_control", "n_participants"):
+                row[col] = cell[col].sum(min_count=1)
+            row["comparison"] = " + ".join(cell["comparison"])
+            row["source_rows"] = ";".join(cell["source_rows"])
+            flags = set(";".join(cell["conversions"].fillna("")).split(";")) - {""}
+            row["conversions"] = ";".join(sorted(flags | {"strata_combined"}))
+            row["derivation"] = "strata combined by inverse-variance weighting: " + " | ".join(cell["derivation"])
+            out.append(row.to_frame().T)
+        else:
+            out.append(cell.iloc[[0]])
+    return pd.concat(out, ignore_index=True).astype({c: con[c].dtype for c in con.columns if c in ("yi", "vi")})
+
+
 def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     """Bin, keep one time point per bin, let arm-level data win over contrasts, flag the primary set."""
     arm_df = _bin_and_pick(arm_level, cfg)
     con_df = _bin_and_pick(contrast_level, cfg)
     if not con_df.empty:
-        # one contrast per study x outcome x effect x bin: the largest treatment arm (then the first)
-        con_df = con_df.sort_values(
-            ["study_id", "outcome", "effect", "time_bin", "n_treatment"], ascending=[True, True, True, True, False]
-        )
-        con_df = con_df.drop_duplicates(["study_id", "outcome", "effect", "time_bin"], keep="first")
+        con_df = _one_contrast_per_cell(con_df)
         if not arm_df.empty:
             have = set(zip(arm_df["study_id"], arm_df["outcome"], arm_df["effect"], arm_df["time_bin"]))
             keep = [
@@ -670,8 +712,10 @@ def _why_unused(ds: Dataset, table: str, r: pd.Series, cfg: dict) -> str:
             return "both-period crossover data (handling.crossover = first_period)"
     if table == "contrasts" and h["multi_arm"] == "combine":
         arms = ds["arms"]
-        n_ket = ((arms["study_id"] == r["study_id"]) & (arms["role"] == "ketamine")).sum()
-        if n_ket > 1:
+        mine = arms[arms["study_id"] == r["study_id"]]
+        ket = mine[mine["role"] == "ketamine"]
+        n_doses = len(ket[["dose_mg_per_kg", "dose_mg"]].astype(float).fillna(-1).drop_duplicates())
+        if n_doses > max((mine["role"] == "control").sum(), 1):
             return "contrast of one of several ketamine arms (handling.multi_arm = combine needs the combined arm)"
     if table == "outcomes_continuous" and r.get("measure") not in MEASURE_RULES[h["smd_measure"]]:
         if not (isinstance(r.get("adjusted"), str) and r.get("adjusted")):

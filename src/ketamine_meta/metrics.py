@@ -97,6 +97,7 @@ class Inputs:
     relapse_medians: pd.DataFrame
     effect_sizes: pd.DataFrame
     reference: pd.DataFrame | None
+    adverse: pd.DataFrame | None = None
 
 
 def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
@@ -152,6 +153,7 @@ def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
     rows += _dose_metrics(cfg, t.dose)
     rows += _timecourse_metrics(cfg, t.timecourse, t.timecourse_summary)
     rows += _relapse_metrics(t.relapse_pooled, t.relapse_medians)
+    rows += _adverse_metrics(t.adverse)
     rows += _study_metrics(cfg, t.effect_sizes, primary)
     out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     return out.sort_values("metric").reset_index(drop=True)
@@ -196,6 +198,24 @@ def _relapse_metrics(pooled: pd.DataFrame, medians: pd.DataFrame) -> list[dict]:
                      "scale": "identity", "studies": ";".join(sorted(cell["study_id"])), "analysis_id": "",
                      "unit": "days", "description": f"median of {len(cell)} study medians of days to relapse ({cond},"
                      f" {ind} induction); the interval is their range", "figure": "figures/relapse.png"})  # fmt: skip
+    return rows
+
+
+def _adverse_metrics(pooled: pd.DataFrame | None) -> list[dict]:
+    """``ae.<event>.<log_rr|mh_rr>.all`` (ketamine vs placebo-type controls) and
+    ``ae_rate.<event>.<ketamine|control>.all`` (proportion with the event)."""
+    if pooled is None or pooled.empty:
+        return []
+    rows = []
+    for _, r in pooled.iterrows():
+        what = ("risk ratio (ketamine vs control" + (", Mantel-Haenszel" if r["effect"] == "mh_rr" else "") + ")"
+                if r["group"] == "contrast" else f"proportion in {r['group']} arms")  # fmt: skip
+        rows.append({"metric": r["analysis_id"], "value": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "interval": "ci", "k": r["k"], "n_participants": r["n_participants"], "i2": r["i2"],
+                     "scale": "identity", "studies": r["studies"], "analysis_id": r["analysis_id"],
+                     "unit": r["effect"], "figure": "",
+                     "description": f"{r['event'].replace('_', ' ')}: pooled {what}, controls "
+                     f"{r['control_types'] or 'none'} ({r['method']})"})  # fmt: skip
     return rows
 
 

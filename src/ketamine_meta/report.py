@@ -355,6 +355,15 @@ def build_claims(claims: pd.DataFrame, metric_anchor: dict, fig_by_key: dict) ->
                 "k": value_text(c.get("k")),
                 "studies": [{"id": s, "anchor": f"study-{slug(s)}"} for s in split_ids(c.get("studies"))],
                 "verdict": value_text(c["verdict"]),
+                "one_study": c.get("basis") == "one study",
+                "certainty": value_text(c.get("certainty")) if not is_missing(c.get("certainty")) else "",
+                "certainty_reasons": value_text(c.get("certainty_reasons"))
+                if not is_missing(c.get("certainty_reasons"))
+                else "",
+                "source_verdict": value_text(c.get("source_verdict"))
+                if not is_missing(c.get("source_verdict"))
+                else "",
+                "source_reason": value_text(c.get("source_reason")) if not is_missing(c.get("source_reason")) else "",
                 "reason": value_text(c["reason"]),
                 "robustness": value_text(c.get("robustness")) if has_robustness else None,
                 "central": str(c.get("central")).lower() == "true",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import (
+    adverse,
     analyses,
     certainty,
     claims,
@@ -108,6 +109,13 @@ def relapse_step(config_path, out_studies, out_pooled, out_medians) -> None:
     outputs.write_csv(relapse.median_times(table, Path(cfg["data_dir"]) / "km"), out_medians)
 
 
+def adverse_step(config_path, out_pooled) -> None:
+    """Adverse events pooled per event (risk ratios and group proportions)."""
+    cfg = load_config(config_path)
+    ds = load_dataset(cfg["data_dir"])
+    outputs.write_csv(adverse.pool_adverse(ds.tables.get("adverse_events"), ds["arms"], ds["studies"], cfg), out_pooled)
+
+
 def metrics_step(
     config_path,
     pooled_csv,
@@ -118,6 +126,7 @@ def metrics_step(
     relapse_pooled_csv,
     medians_csv,
     effects_csv,
+    adverse_csv,
     out_metrics,
 ) -> None:
     """Every number a claim can be checked against, under its metric key."""
@@ -133,6 +142,7 @@ def metrics_step(
         relapse_medians=_read(medians_csv),
         effect_sizes=_read(effects_csv),
         reference=ref,
+        adverse=_read(adverse_csv),
     )
     outputs.write_csv(metrics.build_metrics(cfg, tables), out_metrics)
 

@@ -61,6 +61,24 @@ rule relapse:
         " --out_pooled {output.pooled} --out_medians {output.medians} --log {log}"
 
 
+rule adverse_events:
+    # adverse events by arm, pooled per event (risk ratios, group proportions)
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        ok=rules.validate.output.report,
+        tables=DATA_TABLES,
+    output:
+        pooled=f"{WORK}/tables/adverse_events_pooled.csv",
+    log:
+        f"{WORK}/logs/adverse_events.log",
+    conda:
+        ENV
+    params:
+        cmd=step("adverse"),
+    shell:
+        "{params.cmd} --config_path {input.cfg} --out_pooled {output.pooled} --log {log}"
+
+
 rule metrics:
     # every number a claim can be checked against, under a stable key
     input:
@@ -73,6 +91,7 @@ rule metrics:
         relapse=rules.relapse.output.pooled,
         medians=rules.relapse.output.medians,
         effects=rules.effect_sizes.output.effects,
+        adverse=rules.adverse_events.output.pooled,
         tables=DATA_TABLES,
     output:
         metrics=f"{WORK}/tables/metrics.csv",
@@ -88,4 +107,4 @@ rule metrics:
         " --timecourse_csv {input.timecourse} --timecourse_summary_csv {input.timecourse_summary}"
         " --relapse_pooled_csv {input.relapse}"
         " --medians_csv {input.medians} --effects_csv {input.effects}"
-        " --out_metrics {output.metrics} --log {log}"
+        " --adverse_csv {input.adverse} --out_metrics {output.metrics} --log {log}"

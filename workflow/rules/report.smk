@@ -11,6 +11,7 @@ PUBLISHED = [
     "tables/relapse_studies.csv",
     "tables/relapse_pooled.csv",
     "tables/relapse_medians.csv",
+    "tables/adverse_events_pooled.csv",
     "tables/metrics.csv",
     "tables/multiverse.csv",
     "tables/multiverse_summary.csv",
