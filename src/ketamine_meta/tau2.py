@@ -257,11 +257,15 @@ def _refine(ev, method, lo, hi, x0):
         la = np.where(f > 0, xa, lo[act])
         ha = np.where(f > 0, hi[act], xa)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            newton = xa - f / d
-        step_ok = np.isfinite(newton) & (newton > la) & (newton < ha)
-        xn = np.where(step_ok, newton, 0.5 * (la + ha))
+            step = f / d
+        newton = xa - step
         tol = 1e-13 * (xa + scale[act])
-        done = (f == 0) | (step_ok & (np.abs(xn - xa) <= 1e-10 * xa + tol)) | (ha - la <= tol)
+        # a converged x is itself an end of the bracket, so a vanishing step must count as done
+        # before the bracket test (else the midpoint would throw the root away)
+        tiny = np.isfinite(step) & (np.abs(step) <= 1e-10 * xa + tol)
+        step_ok = np.isfinite(newton) & (newton >= la) & (newton <= ha)
+        xn = np.where(step_ok, newton, 0.5 * (la + ha))
+        done = (f == 0) | tiny | (ha - la <= tol)
         xn = np.where(f == 0, xa, xn)
         bad = ~np.isfinite(f)
         lo[act], hi[act], x[act] = la, ha, xn
