@@ -2,7 +2,11 @@
 
 Run from anywhere with the project's virtualenv: ``.venv/bin/python benchmarks/run.py``.
 Options: ``--batch D`` (columns in the batched fit, default 20000), ``--single N`` (fits in the
-one-at-a-time loops, default 1000), ``--skip-pipeline``, ``--skip-r``.
+one-at-a-time loops, default 1000), ``--skip-pipeline``, ``--skip-r``, ``--skip-pymare``.
+
+Besides the k = 10 comparison, ``by_k`` gives fits/s of the batched engine against metafor's loop
+and PyMARE's loop at k = 3, 10 and 50, and ``batch_size`` the per-fit rate of ~50-column calls
+against large batches (the engine's fixed per-call cost).
 
 Nothing here asserts a time: the JSON reports the numbers and, under ``meets``, whether each
 target of the "Fast at every scale" issue is met on this machine.
@@ -38,6 +42,7 @@ TARGETS = {
     "batched_vs_metafor": 50.0,
     "pipeline_cold_seconds": 60.0,
     "pipeline_noop_seconds": 3.0,
+    "large_over_small_batch": 3.0,
 }
 
 R_LOOP = r"""
@@ -78,14 +83,14 @@ def time_single(yi, vi, n: int) -> dict:
 
 def time_batched(yi, vi, repeats: int = 5) -> dict:
     """Best of ``repeats`` calls of pool_many (the DataFrame API); pool_arrays (no DataFrame) too."""
-    pool_many(yi[:, :100], vi[:, :100], method=METHOD, test=TEST)  # warm-up
+    pool_many(yi[:, :100], vi[:, :100], method=METHOD, test=TEST, axis=0)  # warm-up
     best_df = best_arr = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
-        pool_many(yi, vi, method=METHOD, test=TEST)
+        pool_many(yi, vi, method=METHOD, test=TEST, axis=0)
         best_df = min(best_df, time.perf_counter() - t0)
         t0 = time.perf_counter()
-        pool_arrays(yi, vi, method=METHOD, test=TEST)
+        pool_arrays(yi, vi, method=METHOD, test=TEST, axis=0)
         best_arr = min(best_arr, time.perf_counter() - t0)
     d = yi.shape[1]
     return {
@@ -112,10 +117,64 @@ def time_metafor(yi, vi, n: int) -> dict | None:
             return {"error": proc.stderr.strip()[-500:]}
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         est = np.loadtxt(tmp / "est.txt")
-    ours = pool_arrays(yi[:, :n], vi[:, :n], method=METHOD, test=TEST)["estimate"]
+    ours = pool_arrays(yi[:, :n], vi[:, :n], method=METHOD, test=TEST, axis=0)["estimate"]
     out["fits_per_second"] = round(out["fits"] / out["seconds"], 1)
     # metafor stops Fisher scoring when τ² moves < 1e-5, so estimates agree to ~1e-6, not 1e-12
     out["max_abs_diff_estimate_vs_pool_many"] = float(np.max(np.abs(est - ours)))
+    return out
+
+
+def time_small_batches(yi, vi, size: int = 50, repeats: int = 3) -> dict:
+    """Per-fit rate of pool_many called on consecutive ``size``-column slices (best of ``repeats``)."""
+    d = yi.shape[1] - yi.shape[1] % size
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for j in range(0, d, size):
+            pool_many(yi[:, j : j + size], vi[:, j : j + size], method=METHOD, test=TEST, axis=0)
+        best = min(best, time.perf_counter() - t0)
+    return {"columns_per_call": size, "fits": d, "fits_per_second": round(d / best, 1)}
+
+
+def time_pymare(yi, vi, n: int) -> dict | None:
+    """PyMARE's REML estimator (VarianceBasedLikelihoodEstimator) in a loop, one meta-analysis per fit."""
+    try:
+        from pymare import Dataset
+        from pymare.estimators import VarianceBasedLikelihoodEstimator
+    except ImportError as err:
+        return {"error": f"PyMARE not importable: {err}"}
+    est = VarianceBasedLikelihoodEstimator(method="REML")
+    est.fit_dataset(Dataset(y=yi[:, 0], v=vi[:, 0]))  # warm-up
+    t0 = time.perf_counter()
+    for j in range(n):
+        est.fit_dataset(Dataset(y=yi[:, j], v=vi[:, j]))
+    sec = time.perf_counter() - t0
+    return {"fits": n, "seconds": round(sec, 4), "fits_per_second": round(n / sec, 1)}
+
+
+def by_k(args) -> dict:
+    """Batched engine vs metafor's loop vs PyMARE's loop, and ~50-column calls vs large batches, per k."""
+    out = {}
+    for k in (3, 10, 50):
+        yi, vi = ketamine_like_batch(args.batch, k=k)
+        big = time_batched(yi, vi, repeats=3)
+        small = time_small_batches(yi, vi)
+        n = min(args.single, 300)
+        mf = None if args.skip_r else time_metafor(yi, vi, n)
+        pm = None if args.skip_pymare else time_pymare(yi, vi, n)
+        rate = big["fits_per_second"]
+        out[f"k{k}"] = {
+            "batched_fits_per_second": rate,
+            "batch_size": {
+                "large": big["fits"],
+                "small": small,
+                "large_over_small": round(rate / small["fits_per_second"], 2),
+            },
+            "metafor_loop_fits_per_second": mf.get("fits_per_second") if mf else None,
+            "pymare_loop_fits_per_second": pm.get("fits_per_second") if pm else None,
+            "batched_vs_metafor": round(rate / mf["fits_per_second"], 1) if mf and mf.get("fits_per_second") else None,
+            "batched_vs_pymare": round(rate / pm["fits_per_second"], 1) if pm and pm.get("fits_per_second") else None,
+        }
     return out
 
 
@@ -176,12 +235,14 @@ def main(argv=None) -> int:
     ap.add_argument("--single", type=int, default=1_000, help="fits in the one-at-a-time loops")
     ap.add_argument("--skip-pipeline", action="store_true")
     ap.add_argument("--skip-r", action="store_true")
+    ap.add_argument("--skip-pymare", action="store_true")
     args = ap.parse_args(argv)
 
     yi, vi = ketamine_like_batch(max(args.batch, args.single))
     single = time_single(yi, vi, args.single)
     batched = time_batched(yi[:, : args.batch], vi[:, : args.batch])
     metafor = None if args.skip_r else time_metafor(yi, vi, args.single)
+    per_k = by_k(args)
     mv_rate, mv_note = time_multiverse()
 
     tmp = Path(tempfile.mkdtemp(prefix="ketamine-meta-bench-"))
@@ -203,6 +264,7 @@ def main(argv=None) -> int:
         "batched_vs_single": round(ratio, 1),
         "metafor_loop": metafor,
         "batched_vs_metafor": round(ratio_mf, 1) if ratio_mf else None,
+        "by_k": per_k,
         "multiverse_specs_per_second": mv_rate,
         "multiverse_note": mv_note,
         "pipeline": pipeline,
@@ -211,6 +273,9 @@ def main(argv=None) -> int:
         "meets": {
             "batched_vs_single": ratio >= TARGETS["batched_vs_single"],
             "batched_vs_metafor": None if ratio_mf is None else ratio_mf >= TARGETS["batched_vs_metafor"],
+            "large_over_small_batch": all(
+                v["batch_size"]["large_over_small"] <= TARGETS["large_over_small_batch"] for v in per_k.values()
+            ),
             "pipeline_cold_seconds": None
             if not pipeline or "cold_error" in pipeline
             else pipeline["cold_seconds"] < TARGETS["pipeline_cold_seconds"],

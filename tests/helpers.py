@@ -14,6 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "data" / "valid"
 
 
+#: (case, method) of tests/reference/metafor_reference.json whose likelihood has two peaks and where
+#: metafor's fits (default start, and the tight control started there alike) stop at the lower one,
+#: the boundary τ² = 0: the library finds the global maximum instead (ML log L 2.33 at τ² = 0.0479
+#: against 1.94 at 0); tests/test_bimodal.py compares it with metafor started at the best grid point.
+LOWER_PEAK_IN_REFERENCE = {("unequal_var", "ML")}
+
+
 def copy_valid(dst: Path) -> Path:
     shutil.copytree(VALID, dst)
     return dst

@@ -15,7 +15,7 @@ from helpers import ROOT
 from scipy import stats
 from tolerances import CLOSED_FORM_ATOL, EFFECT_ATOL, ITERATIVE_ATOL, SCALED_RTOL, TIGHT_ATOL
 
-from ketamine_meta import effects, pooling
+from ketamine_meta import effects, tau2
 from ketamine_meta.pooling import METHODS, TESTS, rma
 
 EDGE = ROOT / "tests" / "reference" / "metafor_edge.json"
@@ -219,17 +219,15 @@ def test_reml_that_metafor_does_not_converge_on_is_solved_to_the_root(edge):
 
 
 def test_an_estimator_without_a_root_falls_back_to_dl_and_says_so(edge, monkeypatch):
-    """The other branch: if the root search fails, the fit is metafor's DL fit, flagged."""
-
-    def no_root(f, v):
-        raise RuntimeError("no sign change of the estimating equation")
-
-    monkeypatch.setattr(pooling, "_root_from_zero", no_root)
+    """The other branch: if the τ² search fails (here: one Newton step allowed), the fit is metafor's
+    DL fit, labelled DL, with REML kept as the requested method."""
+    monkeypatch.setattr(tau2, "_MAX_NEWTON", 1)
     yi, vi = _data(edge, "reml_nonconvergent")
     for test in TESTS:
         fit = rma(yi, vi, method="REML", test=test)
         assert not fit.converged
-        assert fit.note == "REML failed (no sign change of the estimating equation); fell back to DL"
+        assert (fit.method, fit.method_requested) == ("DL", "REML")
+        assert fit.note == "REML failed (the τ² search did not converge); fell back to DL"
         (dl,) = _fits(edge, "reml_nonconvergent", "DL", test)
         _compare(fit, dl, CLOSED_FORM_ATOL, ("fallback", test))
 

@@ -190,16 +190,64 @@ def test_leave1out_rows_are_refits():
 
 
 def test_input_errors():
-    with pytest.raises(ValueError, match="k >= 2"):
-        leave1out([0.1], [0.01])
-    with pytest.raises(ValueError, match="k >= 2"):
-        influence([0.1], [0.01])
-    with pytest.raises(ValueError, match="full rank"):
-        regtest([0.1, 0.2, 0.5], [0.01, 0.01, 0.01])
     with pytest.raises(ValueError, match="labels"):
         leave1out([0.1, 0.2], [0.01, 0.02], labels=["a"])
     with pytest.raises(ValueError, match="order_key"):
         cumulative([0.1, 0.2], [0.01, 0.02], order_key=[1])
+    with pytest.raises(ValueError, match="finite"):
+        regtest([0.1, np.nan, 0.3], [0.01, 0.01, 0.02])
+
+
+def test_egger_with_equal_variances_is_undefined_not_a_crash():
+    """k >= 10 studies with one sampling variance (a cell of the pipeline used to stop here): the
+    slope on sqrt(v) is not identifiable, so every number is NaN and the note says why."""
+    y = np.linspace(-0.2, 0.9, 12)
+    for method, test in CONFIGS:
+        row = regtest(y, np.full(12, 0.04), method=method, test=test).iloc[0]
+        assert row["k"] == 12 and (row["model"], row["predictor"]) == ("rma", "sei")
+        numbers = ["stat", "pval", "df", "slope", "slope_se", "limit_estimate", "limit_se", "ci_low", "ci_high", "tau2"]
+        assert row[numbers].isna().all()
+        assert row["note"] == "undefined: all sampling variances are equal, so precision has no spread to regress on"
+    # one variance apart is enough: then it is a number again
+    v = np.full(12, 0.04)
+    v[3] = 0.05
+    row = regtest(y, v).iloc[0]
+    assert np.isfinite(row["stat"]) and row["note"] == "" and row["df"] == 10
+
+
+@pytest.mark.parametrize("method", ["REML", "DL"])
+@pytest.mark.parametrize("test", ["knha", "z"])
+def test_one_and_two_studies_give_numbers_or_say_not_estimable(method, test):
+    y1, v1 = [0.4], [0.04]
+    y2, v2 = [0.1, 0.5], [0.01, 0.02]
+    z = 1.959963984540054
+    # k = 1: leave-one-out and influence have nothing left to fit
+    for frame in (leave1out(y1, v1, method=method, test=test), influence(y1, v1, method=method, test=test)):
+        assert (
+            len(frame) == 1 and frame["note"].iloc[0] == "not estimable: k = 1, leaving the only study out leaves none"
+        )
+        assert frame.select_dtypes("float").isna().all().all()
+    one = cumulative(y1, v1, method=method, test=test).iloc[0]
+    assert (one["k"], one["estimate"], one["tau2"], one["q_p"]) == (1, 0.4, 0.0, 1.0)
+    assert one["ci_low"] == pytest.approx(0.4 - z * 0.2, abs=1e-12)
+    for y, v in ((y1, v1), (y2, v2)):
+        row = regtest(y, v, method=method, test=test).iloc[0]
+        assert np.isnan(row["stat"]) and row["note"].startswith(f"not estimable: k = {len(y)}")
+    # k = 2: every refit is one study, reported as rma.uni does (z interval from its own variance)
+    l1 = leave1out(y2, v2, method=method, test=test)
+    np.testing.assert_allclose(l1["estimate"], [0.5, 0.1], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(l1["ci_high"], [0.5 + z * np.sqrt(0.02), 0.1 + z * 0.1], rtol=0, atol=1e-12)
+    assert (l1["k"] == 1).all() and (l1["tau2"] == 0).all() and l1["df"].isna().all()
+    inf = influence(y2, v2, method=method, test=test)
+    full = rma(y2, v2, method=method, test=test)
+    w = 1 / (np.array(v2) + full.tau2)
+    np.testing.assert_allclose(inf["hat"], w / w.sum(), rtol=0, atol=1e-12)
+    # Cook's distance (b - b_(-i))² / Var(b), with b_(-i) the other study
+    np.testing.assert_allclose(inf["cook_d"], (full.beta - np.array([0.5, 0.1])) ** 2 / full.se**2, rtol=1e-12)
+    cu = cumulative(y2, v2, method=method, test=test)
+    assert list(cu["k"]) == [1, 2]
+    assert cu["estimate"].iloc[1] == pytest.approx(full.beta, abs=1e-15)
+    assert cu["ci_low"].iloc[1] == pytest.approx(full.ci_low, abs=1e-15)
 
 
 @pytest.mark.parametrize(("case", "method"), [(c, m) for c in CASES for m in ("REML", "DL")])

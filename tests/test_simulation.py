@@ -58,7 +58,7 @@ def test_summaries_match_a_direct_computation():
     k, tau2, reps, seed = 3, 0.05, 300, 11
     row = simulation.simulate_cell(k, tau2, reps=reps, seed=seed).set_index("model").loc["REML-knha"]
     yi, vi, theta_new = simulation.simulate_smd(simulation.cell_rng(seed, k, tau2), k, tau2, reps)
-    fits = pool_many(yi, vi, method="REML", test="knha")
+    fits = pool_many(yi, vi, method="REML", test="knha", axis=0)
     mu = simulation.TRUE_EFFECT
     assert row["coverage"] == np.mean((fits["ci_low"] <= mu) & (mu <= fits["ci_high"]))
     assert row["bias"] == pytest.approx(fits["estimate"].mean() - mu, abs=1e-14)

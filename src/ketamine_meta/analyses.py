@@ -124,7 +124,7 @@ def pool_one(rows: pd.DataFrame, model: dict) -> dict:
         "i2": fit.i2,
         "q": fit.q,
         "q_p": fit.q_p,
-        "method": model["method"] if fit.k > 1 else "single study",
+        "method": fit.method,  # the estimator used: "DL" if the requested one failed, "single study" for k = 1
         "ci_method": model["test"] if fit.k > 1 else "z",
         "studies": ";".join(sorted(rows["study_id"])),
         "beta": fit.beta,
@@ -252,7 +252,7 @@ def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") 
                 "qm": fit.qm,
                 "qm_df": ",".join(f"{d:g}" for d in fit.qm_df),
                 "qm_p": fit.qm_p,
-                "method": model["method"],
+                "method": fit.method,
                 "ci_method": model["test"],
                 "tau2": fit.tau2,
                 "studies": ";".join(sorted(cell["study_id"])),
@@ -297,6 +297,6 @@ def dose_regression(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.
         rows.append({"outcome": outcome, "effect": effect, "time_bin": time_bin, "subset": subset, "k": fit.k,
                      "slope_per_mg_per_kg": b, "se": se, "ci_low": b - fit.crit * se, "ci_high": b + fit.crit * se,
                      "p": fit.qm_p, "doses": ";".join(f"{x:g}" for x in sorted(cell["dose_mg_per_kg"].unique())),
-                     "method": model["method"], "ci_method": model["test"], "tau2": fit.tau2,
+                     "method": fit.method, "ci_method": model["test"], "tau2": fit.tau2,
                      "studies": ";".join(sorted(cell["study_id"]))})  # fmt: skip
     return pd.DataFrame(rows, columns=DOSE_COLUMNS)

@@ -1,35 +1,31 @@
-"""Batched random-effects pooling: many intercept-only meta-analyses fitted at once.
+"""Batched random-effects pooling: many intercept-only meta-analyses fitted at once — the one engine.
 
 :func:`pool_many` fits every column of a (k, D) array of effect sizes as its own meta-analysis
-(NaN marks a study absent from a column, so groups of unequal size share one array) and returns
-exactly what :func:`ketamine_meta.pooling.rma` returns for each column one at a time, to
-floating-point noise (the tests check 1e-10 for every estimator and both tests). It exists for the
-multiverse and the coverage simulation, which fit 10⁴–10⁶ small models: one NumPy pass over all
-columns costs about what one scalar fit costs.
+(NaN marks a study absent from a column, so groups of unequal size share one array). It is the
+only implementation of intercept-only pooling: :func:`ketamine_meta.pooling.rma` without
+moderators calls the same core (:func:`_pool_block`) with one column, and the sensitivity
+diagnostics fit their leave-one-out, deletion and cumulative models through it. The multiverse
+and the coverage simulation fit 10⁴–10⁶ small models: one NumPy pass over all columns costs about
+what one scalar fit costs.
 
-For an intercept-only model with weights ``w_i = 1 / (v_i + τ²)`` every matrix of the scalar engine
+For an intercept-only model with weights ``w_i = 1 / (v_i + τ²)`` every matrix of the general model
 collapses to sums over the studies of a column, with ``W = Σ w_i``:
 
 * ``μ̂ = Σ w_i y_i / W``, ``Var(μ̂) = 1 / W``; residuals ``r_i = y_i - μ̂``;
 * ``P = diag(w) - w w' / W``, so ``Py = w ⊙ r``, ``y'Py = Q(τ²) = Σ w_i r_i²`` and
   ``tr(P) = W - Σ w_i² / W``, ``tr(P²) = Σ w_i² - 2 Σ w_i³ / W + (Σ w_i²)² / W²``.
 
-The iterative estimators are roots of their estimating equations (metafor's definitions):
+τ² comes from :func:`ketamine_meta.tau2.estimate` (REML and ML: the global maximum of the
+likelihood on [0, ∞), found by a grid that brackets every local maximum; see that module).
 
-* REML: ``f(τ²) = y'P²y - tr(P)``,  ``f'(τ²) = -2 y'P³y + tr(P²)``;
-* ML:   ``f(τ²) = y'P²y - Σ w_i``,  ``f'(τ²) = -2 y'P³y + Σ w_i²``;
-* PM:   ``f(τ²) = Q(τ²) - (k - 1)``, ``f'(τ²) = -y'P²y``;
+The special cases, here and nowhere else (the meta-regression path of ``rma`` calls the same
+helpers :func:`knha_factor`, :func:`wald` and :func:`heterogeneity`):
 
-using ``dP/dτ² = -P²``. As in the scalar engine, τ² = 0 when ``f(0) ≤ 0``. Otherwise Newton's
-method runs for all columns at once from the DL estimate, safeguarded: the bracket is the last
-point with ``f > 0`` and the last with ``f < 0``; a Newton step that leaves it is replaced by the
-midpoint or, while no ``f < 0`` point is known, by doubling from ``max(max v_i, 10⁻⁴)`` — the
-scalar engine's bracket search, which gives up (and falls back to DL) beyond ``2¹⁹⁹`` times that.
-A column stops when a Newton step is below ``10⁻¹⁰ τ²`` (Newton's error after a step ``s`` is
-``O(s²)``, so the root is then exact to machine precision) or the bracket is narrower than
-``10⁻¹⁵ + 10⁻¹³ τ²``. Where the equation has one root in (0, ∞) — always for PM (``Q`` decreases
-in τ²) and for REML and ML on any realistic data — it is the root the scalar engine's Brent
-search finds.
+* k = 1: the study itself with a z interval; τ², I², Q and the prediction interval are NaN.
+* k = 0: every number NaN.
+* a τ² search that failed: DL instead, ``converged`` False, and the result says DL was used.
+* Knapp–Hartung with a weighted residual sum of squares ``<= machine epsilon`` (identical
+  studies): scale factor 0, SE 0, infinite statistic, p = 0 — as metafor.
 """
 
 from __future__ import annotations
@@ -38,10 +34,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
+
+from .tau2 import METHODS, TESTS, Intercept, estimate
 
 #: Columns of :func:`pool_many`, in order: pooled.csv's fields on the analysis scale, plus the
-#: inference details a simulation needs.
+#: inference details a simulation needs. ``method`` is the estimator actually used ("DL" where the
+#: requested one failed, "single study" for k = 1); ``method_requested`` is the one asked for.
 COLUMNS = [
     "k",
     "estimate",
@@ -63,11 +62,19 @@ COLUMNS = [
     "ci_method",
     "converged",
     "note",
+    "method_requested",
 ]
+_NUMERIC = COLUMNS[1:16]
 
-_MAX_DOUBLINGS = 200  # as the scalar engine: a bracket up to max(v) * 2^199
 _CHUNK = 4096  # columns per block in pool_arrays
-_MAX_NEWTON = 400  # room for the 200 doublings of the bracket search plus ~60 halvings to 1e-15
+_EPS = np.finfo(float).eps
+SINGLE_NOTE = "k=1: single study, not pooled; z interval from its own variance"
+EMPTY_NOTE = "k=0: no studies"
+
+
+def fallback_note(method: str) -> str:
+    """The note of a fit whose τ² search failed (``method`` is the estimator that was requested)."""
+    return f"{method} failed (the τ² search did not converge); fell back to DL"
 
 
 def pad_groups(groups_y: Sequence[Sequence[float]], groups_v: Sequence[Sequence[float]]):
@@ -80,8 +87,8 @@ def pad_groups(groups_y: Sequence[Sequence[float]], groups_v: Sequence[Sequence[
 
     Returns
     -------
-    yi, vi : arrays of shape ``(max_j k_j, D)``; column ``j`` holds group ``j`` in its first
-        ``k_j`` rows and NaN below.
+    yi, vi : arrays of shape ``(max_j k_j, D)`` (pass ``axis=0``); column ``j`` holds group ``j``
+        in its first ``k_j`` rows and NaN below.
     """
     if len(groups_y) != len(groups_v):
         raise ValueError("groups_y and groups_v must have the same number of groups")
@@ -97,17 +104,31 @@ def pad_groups(groups_y: Sequence[Sequence[float]], groups_v: Sequence[Sequence[
     return yi, vi
 
 
-def _as_2d(yi, vi):
+def _as_2d(yi, vi, axis):
     """Validated float arrays of shape (k, D), the presence mask (1.0 / 0.0) and the per-column k.
 
-    Absent studies get ``y = 0`` and ``v = ∞``, so their weight ``1 / (v + τ²)`` is exactly 0 and
-    every weighted sum ignores them without a mask in the inner loop.
+    ``axis`` is the axis of a 2-D input that runs over the studies (0: (k, D), 1: (D, k)); a 2-D
+    input without it is refused unless both readings agree (shape (1, 1)). Absent studies get
+    ``y = 0`` and ``v = ∞``, so their weight ``1 / (v + τ²)`` is exactly 0 and every weighted sum
+    ignores them without a mask in the inner loop.
     """
     y = np.asarray(yi, dtype=float)
     v = np.asarray(vi, dtype=float)
     if y.ndim == 1 and v.ndim == 1:
+        if axis not in (None, 0):
+            raise ValueError(f"1-D yi and vi are one meta-analysis (studies along axis 0); got axis={axis!r}")
         y, v = y[:, None], v[:, None]
-    if y.ndim != 2 or y.shape != v.shape:
+    elif y.ndim == 2 and y.shape == v.shape:
+        if axis is None and y.shape != (1, 1):
+            raise ValueError(
+                f"yi and vi have shape {y.shape}: say which axis runs over the studies, axis=0 for "
+                f"(k studies, D meta-analyses), e.g. pad_groups' output, or axis=1 for (D meta-analyses, k studies)"
+            )
+        if axis not in (None, 0, 1):
+            raise ValueError(f"axis must be 0 (studies in rows) or 1 (studies in columns); got {axis!r}")
+        if axis == 1:
+            y, v = y.T, v.T
+    else:
         raise ValueError(f"yi and vi must be arrays of the same shape (k, D); got {y.shape} and {v.shape}")
     present = ~np.isnan(y)
     if not np.array_equal(present, ~np.isnan(v)):
@@ -118,143 +139,64 @@ def _as_2d(yi, vi):
     return np.where(present, y, 0.0), np.where(present, v, np.inf), m, m.sum(axis=0)
 
 
-class _Cols:
-    """Weighted sums over the studies of each column at a given τ² (one value per column)."""
+def knha_factor(rss, df):
+    """Knapp–Hartung scale factor ``s² = Σ w_i (y_i - x_i'β̂)² / (k - p)``, metafor's ``test="knha"``.
 
-    __slots__ = ("w", "W", "beta", "r")
-
-    def __init__(self, y, v, tau2):
-        self.w = 1 / (v + tau2)
-        self.W = self.w.sum(axis=0)
-        # an empty column (k = 0) has W = 0: divide by 1 there instead of warning, it is blanked later
-        self.beta = (self.w * y).sum(axis=0) / np.where(self.W > 0, self.W, 1.0)
-        self.r = y - self.beta  # only ever used multiplied by w, which is 0 for absent studies
-
-    @property
-    def q(self):
-        """``Q(τ²) = Σ w_i r_i²`` (computed on demand: REML and ML iterations do not need it)."""
-        return (self.w * self.r * self.r).sum(axis=0)
-
-
-def _estimating_equation(method, y, v, k, tau2):
-    """``f(τ²)`` and ``f'(τ²)`` of the REML, ML or PM equation (module docstring) per column."""
-    c = _Cols(y, v, tau2)
-    a = c.w * c.r  # Py
-    aa = (a * a).sum(axis=0)  # y'P²y
-    if method == "PM":
-        return (a * c.r).sum(axis=0) - (k - 1), -aa
-    wa = c.w * a
-    swa = wa.sum(axis=0)
-    apa = (wa * a).sum(axis=0) - swa * swa / c.W  # y'P³y
-    w2 = c.w * c.w
-    sw2 = w2.sum(axis=0)
-    if method == "REML":
-        trp = c.W - sw2 / c.W
-        trp2 = sw2 - 2 * (w2 * c.w).sum(axis=0) / c.W + (sw2 / c.W) ** 2
-        return aa - trp, -2 * apa + trp2
-    return aa - c.W, -2 * apa + sw2  # ML
-
-
-def _root(method, y, v, k, hi0, start):
-    """Root of the estimating equation in (0, ∞) for columns with ``f(0) > 0``; NaN where none is found.
-
-    Safeguarded Newton over all columns at once. The bracket starts as ``(0, ∞)`` and shrinks to
-    the last points with ``f > 0`` (left) and ``f < 0`` (right); a Newton step that leaves it is
-    replaced by the midpoint, or, while no right end is known, by doubling ``max(τ², hi0)`` —
-    the scalar engine's bracket search, done lazily because the Newton step from the DL estimate
-    almost always lands next to the root. Doubling beyond ``hi0 · 2^199`` (the scalar engine's
-    limit) means no sign change: NaN, and the caller falls back to DL.
+    Taken as 0 when the weighted residual sum of squares is <= machine epsilon, as metafor does:
+    identical studies then get SE 0 (not ~1e-9, varying with study order). No truncation at 1.
     """
-    d = y.shape[1]
-    cap = hi0 * 2.0 ** (_MAX_DOUBLINGS - 1)
-    lo, hi, x = np.zeros(d), np.full(d, np.inf), np.maximum(start, 0.0)
-    out = np.full(d, np.nan)
-    act = np.arange(d)  # columns still iterating
-    ys, vs, ks, held = y, v, k, act  # working copies; compacted when few columns remain
-    for _ in range(_MAX_NEWTON):
-        if act.size == 0:
-            break
-        if act.size < 0.6 * held.size:
-            # copying costs about one evaluation: worth it only once most columns are done
-            ys, vs, ks, held = y[:, act], v[:, act], k[act], act
-        f, df = _estimating_equation(method, ys, vs, ks, x[held])
-        if held.size != act.size:
-            sel = np.searchsorted(held, act)
-            f, df = f[sel], df[sel]
-        xa = x[act]
-        la = np.where(f > 0, xa, lo[act])
-        ha = np.where(f < 0, xa, hi[act])
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            newton = xa - f / df
-        ok = np.isfinite(newton) & (newton > la) & (newton < ha)
-        fallback = np.where(np.isfinite(ha), 0.5 * (la + ha), np.maximum(2 * xa, hi0[act]))
-        xn = np.where(ok, newton, fallback)
-        xn = np.where(f == 0, xa, xn)
-        # Newton's error after a step of size s is O(s²): a Newton step below 1e-10 τ² leaves the root
-        # at machine precision; a bisection step is only as good as the bracket, so that must be tiny
-        tol = 1e-15 + 1e-13 * xa
-        done = (f == 0) | (ok & (np.abs(xn - xa) <= tol + 1e-10 * xa)) | (ha - la <= tol)
-        lost = xn > cap[act]  # no sign change where the scalar engine would have looked
-        lo[act], hi[act], x[act] = la, ha, xn
-        out[act[done & ~lost]] = xn[done & ~lost]
-        act = act[~(done | lost)]
-    out[act] = x[act]  # iteration cap (never reached in practice): the best bracketed value
-    return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(rss <= _EPS, 0.0, rss / df)
 
 
-def _tau2(method, y, v, m, k, tau2_dl):
-    """τ² per column (columns with k ≥ 2); NaN where an iterative estimator found no bracket."""
-    if method == "EE":
-        return np.zeros(y.shape[1])
-    if method == "DL":
-        return tau2_dl
-    if method == "HE":
-        kk = np.maximum(k, 1)
-        ybar = (y * m).sum(axis=0) / kk
-        rss = (((y - ybar) * m) ** 2).sum(axis=0)
-        # tr(H diag v) with H = I - 11'/k is Σ v (1 - 1/k)
-        trhv = np.where(m > 0, v, 0.0).sum(axis=0) * (1 - 1 / kk)
-        return np.maximum(0.0, (rss - trhv) / (k - 1))
-    if method == "SJ":
-        # metafor starts from the unweighted variance of y with denominator k
-        kk = np.maximum(k, 1)
-        ybar = (y * m).sum(axis=0) / kk
-        t0 = (((y - ybar) * m) ** 2).sum(axis=0) / kk
-        q0 = _Cols(y, v, t0).q
-        return np.where(t0 == 0, 0.0, t0 * q0 / (k - 1))
-    f0, _ = _estimating_equation(method, y, v, k, np.zeros(y.shape[1]))
-    tau2 = np.zeros(y.shape[1])
-    need = np.flatnonzero(f0 > 0)
-    if need.size:
-        # copying the columns costs about one evaluation: skip it when every column needs a root
-        sub = slice(None) if need.size == y.shape[1] else need
-        ys, vs, ms = y[:, sub], v[:, sub], m[:, sub]
-        # the scalar engine's first bracket end, max(max v, 1e-4), scales the bracket search
-        hi0 = np.maximum(np.where(ms > 0, vs, 0.0).max(axis=0), 1e-4)
-        tau2[need] = _root(method, ys, vs, k[need], hi0, tau2_dl[need])
-    return tau2
+def wald(est, se, df):
+    """Statistic ``est / se`` and two-sided p: t(df) where ``df`` is finite, else normal.
+
+    SE 0 (identical studies under knha, as metafor) gives an infinite statistic and p = 0.
+    """
+    est, se, df = np.asarray(est, dtype=float), np.asarray(se, dtype=float), np.asarray(df, dtype=float)
+    stat = np.where(se > 0, est / np.where(se > 0, se, 1.0), np.copysign(np.inf, est))
+    tdf = np.isfinite(df)
+    # scipy.special rather than scipy.stats: the same functions without ~50 µs of checks per call
+    p_t = 2 * special.stdtr(np.where(tdf, df, 1.0), -np.abs(stat))
+    return stat, np.where(tdf, p_t, 2 * special.ndtr(-np.abs(stat)))
 
 
-def _t_quantile(p, df):
-    """``t.ppf(p, df)`` evaluated once per distinct df (a batch has few distinct k)."""
-    uniq, inv = np.unique(df, return_inverse=True)
-    return stats.t.ppf(p, uniq)[inv.reshape(df.shape)]
+def critical(level, df):
+    """Two-sided critical value: t(df) quantile where ``df`` is finite, else normal."""
+    df = np.asarray(df, dtype=float)
+    tdf = np.isfinite(df)
+    p = 1 - (1 - level) / 2
+    return np.where(tdf, special.stdtrit(np.where(tdf, df, 1.0), p), special.ndtri(p))
 
 
-def pool_arrays(yi, vi, method: str = "REML", test: str = "knha", level: float = 0.95) -> dict[str, np.ndarray]:
+def heterogeneity(method, q, df, tau2, trp0):
+    """metafor's I² (%), H² and Q's p: from τ² and the typical within-study variance ``df / tr(P₀)``
+    (``EE``: from Q, ``I² = max(0, (Q - df)/Q)``, ``H² = Q/df``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "EE":
+            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - df) / np.where(q > 0, q, 1.0)), 0.0)
+            h2 = q / df
+        else:
+            vt = df / trp0
+            i2 = 100 * tau2 / (tau2 + vt)
+            h2 = (tau2 + vt) / vt
+    return i2, h2, special.chdtrc(df, q)
+
+
+def pool_arrays(
+    yi, vi, method: str = "REML", test: str = "knha", level: float = 0.95, axis: int | None = None
+) -> dict[str, np.ndarray]:
     """The numbers of :func:`pool_many` as a dict of arrays (no DataFrame; for simulations).
 
     Same arguments and the same numeric fields as :func:`pool_many`, plus ``single`` (k = 1),
     ``empty`` (k = 0) and ``converged`` as boolean arrays; string fields are not built.
     """
-    # imported here: pooling re-exports pool_many, so a module-level import would be circular
-    from .pooling import METHODS, TESTS
-
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}; use one of {TESTS}")
-    y, v, m, k = _as_2d(yi, vi)
+    y, v, m, k = _as_2d(yi, vi, axis)
     d = y.shape[1]
     if d <= _CHUNK:
         return _pool_block(y, v, m, k, method, test, level)
@@ -267,132 +209,145 @@ def pool_arrays(yi, vi, method: str = "REML", test: str = "knha", level: float =
 def _pool_block(y, v, m, k, method, test, level) -> dict[str, np.ndarray]:
     """:func:`pool_arrays` on validated arrays (absent studies: y = 0, v = ∞, m = 0)."""
     d = y.shape[1]
-    alpha = 1 - level
-    zcrit = float(stats.norm.ppf(1 - alpha / 2))
     single, empty = k == 1, k == 0
     pooled = k >= 2
     kp = np.where(pooled, k, 2.0)  # k used in formulas; k < 2 columns are overwritten below
-
-    c0 = _Cols(y, v, 0.0)
-    sw0 = c0.W
-    trp0 = sw0 - (c0.w**2).sum(axis=0) / np.where(sw0 > 0, sw0, 1.0)
-    q = c0.q
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau2_dl = np.maximum(0.0, (q - (kp - 1)) / trp0)
+    ybar = (y * m).sum(axis=0) / np.maximum(k, 1)
+    yc = (y - ybar) * m  # centred as metafor does: identical studies give Q = 0 exactly, not ±1e-16
     tau2 = np.zeros(d)
     converged = np.ones(d, dtype=bool)
-    if pooled.any():
+    if pooled.all():
+        tau2, _, converged = estimate(Intercept(y, v, m, k), method)
+    elif pooled.any():
         cols = np.flatnonzero(pooled)
-        sub = slice(None) if cols.size == d else cols
-        t = _tau2(method, y[:, sub], v[:, sub], m[:, sub], kp[cols], tau2_dl[cols])
-        failed = np.isnan(t)
-        # as rma: an iterative estimator without a sign change falls back to DL and says so
-        t[failed] = tau2_dl[cols][failed]
-        converged[cols[failed]] = False
-        tau2[cols] = t
+        tau2[cols], _, converged[cols] = estimate(Intercept(y[:, cols], v[:, cols], m[:, cols], k[cols]), method)
 
-    c = _Cols(y, v, tau2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        beta = c.beta
-        var = 1 / c.W
+        w0 = 1 / v
+        sw0 = w0.sum(axis=0)
+        b0 = (w0 * yc).sum(axis=0) / sw0
+        q = np.maximum(0.0, (w0 * (yc - b0) ** 2).sum(axis=0))
+        trp0 = sw0 - (w0 * w0).sum(axis=0) / sw0
+        w = 1 / (v + tau2)
+        sw = w.sum(axis=0)
+        bc = (w * yc).sum(axis=0) / sw
+        beta = ybar + bc
+        var = 1 / sw
         if test == "knha":
             df = kp - 1
-            # metafor's scale factor, as rma: the weighted residual sum of squares, taken as 0 when
-            # it is <= machine epsilon (identical studies get SE 0, not ~1e-9)
-            rss = c.q
-            var = var * np.where(rss <= np.finfo(float).eps, 0.0, rss) / df
-            crit = _t_quantile(1 - alpha / 2, df)
+            var = var * knha_factor((w * (yc - bc) ** 2).sum(axis=0), df)
         else:
             df = np.full(d, np.nan)
-            crit = np.full(d, zcrit)
+        crit = critical(level, df)
         se = np.sqrt(var)
-        # identical studies under knha give SE 0 (metafor too): the statistic is infinite
-        stat = np.where(se > 0, beta / np.where(se > 0, se, 1.0), np.copysign(np.inf, beta))
-        pval = 2 * (stats.t.sf(np.abs(stat), df) if test == "knha" else stats.norm.sf(np.abs(stat)))
-        q_p = stats.chi2.sf(q, kp - 1)
-        if method == "EE":
-            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - (kp - 1)) / np.where(q > 0, q, 1.0)), 0.0)
-            h2 = q / (kp - 1)
-        else:
-            vt = (kp - 1) / trp0
-            i2 = 100 * tau2 / (tau2 + vt)
-            h2 = (tau2 + vt) / vt
-        pi_half = crit * np.sqrt(se**2 + tau2)
+        stat, pval = wald(beta, se, df)
+        i2, h2, q_p = heterogeneity(method, q, kp - 1, tau2, trp0)
+        pi_half = crit * np.sqrt(se * se + tau2)
 
-    # k = 1: the study itself with a z interval, nothing about heterogeneity (rma's _saturated)
-    y0 = y[np.argmax(m > 0, axis=0), np.arange(d)]
-    v0 = v[np.argmax(m > 0, axis=0), np.arange(d)]
-    se1 = np.sqrt(v0)
-    nan = np.nan
     out = {
         "k": k.astype(int),
-        "estimate": np.where(single, y0, beta),
-        "se": np.where(single, se1, se),
-        "ci_low": np.where(single, y0 - zcrit * se1, beta - crit * se),
-        "ci_high": np.where(single, y0 + zcrit * se1, beta + crit * se),
-        "pi_low": np.where(single, nan, beta - pi_half),
-        "pi_high": np.where(single, nan, beta + pi_half),
-        "tau2": np.where(single, nan, tau2),
-        "i2": np.where(single, nan, i2),
-        "h2": np.where(single, nan, h2),
-        "q": np.where(single, nan, q),
-        "q_p": np.where(single, nan, q_p),
-        "stat": np.where(single, y0 / se1, stat),
-        "pval": np.where(single, 2 * stats.norm.sf(np.abs(y0 / se1)), pval),
-        "df": np.where(single, nan, df),
-        "crit": np.where(single, zcrit, crit),
+        "estimate": beta,
+        "se": se,
+        "ci_low": beta - crit * se,
+        "ci_high": beta + crit * se,
+        "pi_low": beta - pi_half,
+        "pi_high": beta + pi_half,
+        "tau2": tau2,
+        "i2": i2,
+        "h2": h2,
+        "q": q,
+        "q_p": q_p,
+        "stat": stat,
+        "pval": pval,
+        "df": df,
+        "crit": crit,
     }
-    for name in out:
-        if name != "k":
-            out[name] = np.where(empty, nan, out[name])
+    if not pooled.all():
+        _single_and_empty(out, y, v, m, single, empty, level)
     out.update(single=single, empty=empty, converged=converged)
     return out
 
 
-def pool_many(yi, vi, method: str = "REML", test: str = "knha", level: float = 0.95) -> pd.DataFrame:
-    """Fit one random-effects meta-analysis per column, as :func:`ketamine_meta.pooling.rma` would.
+def _single_and_empty(out, y, v, m, single, empty, level) -> None:
+    """k = 1: the study itself with a z interval and nothing about heterogeneity; k = 0: all NaN."""
+    if y.shape[0] == 0:  # no study in any column (e.g. leave-one-out of k = 1)
+        y, v, m = np.zeros((1, y.shape[1])), np.ones((1, y.shape[1])), np.zeros((1, y.shape[1]))
+    first = np.argmax(m > 0, axis=0)
+    cols = np.arange(y.shape[1])
+    y0, se1 = y[first, cols], np.sqrt(v[first, cols])
+    z = special.ndtri(1 - (1 - level) / 2)
+    stat, pval = wald(y0, se1, np.nan)
+    one = {"estimate": y0, "se": se1, "ci_low": y0 - z * se1, "ci_high": y0 + z * se1, "stat": stat, "pval": pval}
+    one["crit"] = np.full(y0.size, z)
+    for name in _NUMERIC:
+        out[name] = np.where(single, one.get(name, np.nan), out[name])
+        out[name] = np.where(empty, np.nan, out[name])
+
+
+def labels(res: dict, method: str, test: str) -> dict[str, np.ndarray]:
+    """String fields of :func:`pool_many` from :func:`pool_arrays`' masks: ``method`` (the estimator
+    used), ``ci_method``, ``note`` and ``method_requested``."""
+    single, empty, conv = res["single"], res["empty"], res["converged"]
+    d = single.size
+    used = np.full(d, method, dtype=object)
+    used[~conv] = "DL"
+    used[single] = "single study"
+    used[empty] = ""
+    ci = np.full(d, test, dtype=object)
+    ci[single] = "z"
+    ci[empty] = ""
+    note = np.full(d, "", dtype=object)
+    note[~conv] = fallback_note(method)
+    note[single] = SINGLE_NOTE
+    note[empty] = EMPTY_NOTE
+    return {"method": used, "ci_method": ci, "note": note, "method_requested": np.full(d, method, dtype=object)}
+
+
+def pool_many(
+    yi, vi, method: str = "REML", test: str = "knha", level: float = 0.95, axis: int | None = None
+) -> pd.DataFrame:
+    """Fit one random-effects meta-analysis per column (or row), as :func:`ketamine_meta.pooling.rma` would.
 
     Parameters
     ----------
-    yi, vi : arrays of shape (k, D): effect sizes and sampling variances, one meta-analysis per
-        column, NaN (in both) where a study is absent from a column. A 1-D pair is one analysis.
-        Groups of unequal size: :func:`pad_groups`.
+    yi, vi : arrays of shape (k, D) with ``axis=0`` or (D, k) with ``axis=1``: effect sizes and
+        sampling variances of D meta-analyses, NaN (in both) where a study is absent. A 1-D pair
+        is one analysis. Groups of unequal size: :func:`pad_groups` (``axis=0``).
     method : τ² estimator, metafor's name: ``REML`` (default), ``DL``, ``PM``, ``ML``, ``SJ``,
         ``HE`` or ``EE``.
     test : ``knha`` (Knapp–Hartung: ``Var(μ̂) = Q(τ̂²) / ((k - 1) W)``, t(k - 1) quantile) or
         ``z`` (``Var(μ̂) = 1 / W``, normal quantile), with ``W = Σ 1 / (v_i + τ̂²)``.
     level : coverage of the confidence and prediction intervals.
+    axis : the axis of a 2-D ``yi``/``vi`` that runs over the studies. Required for 2-D input
+        (a (2000, 10) array is 2,000 analyses of 10 studies or 10 of 2,000: the shape cannot
+        say), except for shape (1, 1).
 
     Returns
     -------
     pandas.DataFrame
-        One row per column, in order, with the fields of ``pooled.csv`` — all on the **analysis
-        scale** (log ratio, logit, g: apply :func:`ketamine_meta.analyses.to_reporting_scale`
-        yourself): ``k``, ``estimate`` (μ̂), ``se``, ``ci_low``/``ci_high`` (``μ̂ ± crit · se``),
-        ``pi_low``/``pi_high`` (``μ̂ ± crit · sqrt(se² + τ̂²)``), ``tau2``, ``i2``, ``h2``, ``q``,
-        ``q_p``, ``method``, ``ci_method``, ``df`` (``k - 1`` under knha, else NaN), and ``stat``,
-        ``pval``, ``crit``, ``converged``, ``note``.
+        One row per meta-analysis, in order, with the fields of ``pooled.csv`` — all on the
+        **analysis scale** (log ratio, logit, g: apply
+        :func:`ketamine_meta.analyses.to_reporting_scale` yourself): ``k``, ``estimate`` (μ̂),
+        ``se``, ``ci_low``/``ci_high`` (``μ̂ ± crit · se``), ``pi_low``/``pi_high``
+        (``μ̂ ± crit · sqrt(se² + τ̂²)``), ``tau2``, ``i2``, ``h2``, ``q``, ``q_p``, ``method``
+        (the estimator used), ``ci_method``, ``df`` (``k - 1`` under knha, else NaN), and
+        ``stat``, ``pval``, ``crit``, ``converged``, ``note``, ``method_requested``.
 
     Notes
     -----
     Equal to ``rma(yi[:, j], vi[:, j], method=method, test=test, level=level)`` column by column
-    (to ~1e-12), including its special cases, labelled as ``pooled.csv`` labels them:
+    (the same core), including its special cases, labelled as ``pooled.csv`` labels them:
 
     * k = 1: the study itself with a z interval; τ², I², Q and the prediction interval are NaN,
       ``method`` is ``"single study"`` and ``ci_method`` is ``"z"``.
-    * an iterative estimator whose equation has no sign change falls back to DL
-      (``converged`` False, ``note`` says so).
+    * a τ² search that failed: DL (``method`` ``"DL"``, ``converged`` False, ``note`` says so).
     * k = 0 (an all-NaN column): every number NaN, ``note`` ``"k=0: no studies"``.
     """
-    res = pool_arrays(yi, vi, method=method, test=test, level=level)
-    d = res["k"].size
-    frame = {name: res[name] for name in COLUMNS if name in res}
-    single, empty = res["single"], res["empty"]
-    frame["method"] = np.where(single, "single study", np.where(empty, "", method)).astype(object)
-    frame["ci_method"] = np.where(single, "z", np.where(empty, "", test)).astype(object)
-    note = np.full(d, "", dtype=object)
-    note[single] = "k=1: single study, not pooled; z interval from its own variance"
-    note[empty] = "k=0: no studies"
-    note[~res["converged"]] = f"{method} failed (no sign change of the estimating equation); fell back to DL"
-    frame["note"] = note
-    return pd.DataFrame(frame, columns=COLUMNS)
+    res = pool_arrays(yi, vi, method=method, test=test, level=level, axis=axis)
+    # one float block and a few object columns: building 20 separate columns cost ~0.3 ms a call
+    frame = pd.DataFrame(np.column_stack([res[name] for name in _NUMERIC]), columns=_NUMERIC)
+    frame.insert(0, "k", res["k"])
+    for name, values in labels(res, method, test).items():
+        frame[name] = values
+    frame["converged"] = res["converged"]
+    return frame[COLUMNS]

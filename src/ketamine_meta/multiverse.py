@@ -248,7 +248,7 @@ def _pooled_values(cache, cfg, q, specs, fam, anchor) -> list[tuple]:
         if not nonempty:
             continue
         Y, V = batch.pad_groups([cells[i]["yi"] for i in nonempty], [cells[i]["vi"] for i in nonempty])
-        res = batch.pool_arrays(Y, V, method=method, test=test, level=cfg["model"]["level"])
+        res = batch.pool_arrays(Y, V, method=method, test=test, level=cfg["model"]["level"], axis=0)
         for j, i in enumerate(nonempty):
             k, b, se, lo, hi = (res[f][j] for f in ("k", "estimate", "se", "ci_low", "ci_high"))
             out[i] = (*_to_metric(fam, q, int(k), float(b), float(se), float(lo), float(hi), anchor),

@@ -1,8 +1,10 @@
 """Sensitivity diagnostics for a random-effects pooling, as metafor computes them.
 
-Four functions, each returning a :class:`pandas.DataFrame` and each refitting with
-:func:`ketamine_meta.pooling.rma` (so every refit uses the same τ² estimator and test as the main
-analysis):
+Four functions, each returning a :class:`pandas.DataFrame`. The intercept-only refits of
+:func:`leave1out`, :func:`influence` and :func:`cumulative` are fitted all at once by the batched
+engine (:func:`ketamine_meta.batch.pool_arrays`, one column per refit, the same core as
+:func:`ketamine_meta.pooling.rma`), so every refit uses the same τ² estimator and test as the main
+analysis:
 
 - :func:`leave1out` — the pooled result with each study omitted in turn (``metafor::leave1out``);
 - :func:`influence` — case-deletion diagnostics (``metafor::influence.rma.uni``);
@@ -23,49 +25,27 @@ metafor behaviour replicated on purpose:
 - :func:`cumulative` orders studies with a stable sort, as R's ``order()``: tied keys keep the
   input order.
 - :func:`influence` sets residuals below ``100 * machine epsilon`` to 0 before studentizing.
+
+What metafor stops on, these functions report: every table has a ``note`` column, empty when the
+numbers are defined, else the reason they are NaN (``leave1out``/``influence`` with k = 1,
+``regtest`` with k < 3 or with all sampling variances equal).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ketamine_meta import batch
+from ketamine_meta.pooling import as_vectors as _as_arrays
 from ketamine_meta.pooling import rma
 
 _EPS = np.finfo(float).eps
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """The pieces of one intercept-only refit that the diagnostics need."""
-
-    k: int
-    test: str
-    estimate: float
-    se: float
-    stat: float
-    pval: float
-    df: float
-    ci_low: float
-    ci_high: float
-    tau2: float
-    i2: float
-    h2: float
-    q: float
-    q_p: float
-    s2w: float  # Knapp–Hartung scale factor (1 under z)
-    converged: bool
-
-
-def _as_arrays(yi, vi) -> tuple[np.ndarray, np.ndarray]:
-    y = np.asarray(yi, dtype=float).ravel()
-    v = np.asarray(vi, dtype=float).ravel()
-    if y.shape != v.shape or y.size == 0:
-        raise ValueError("yi and vi must be non-empty and of equal length")
-    return y, v
+_FIT_COLUMNS = ["estimate", "se", "stat", "pval", "df", "ci_low", "ci_high", "q", "q_p", "tau2", "i2", "h2"]
+#: how rma.uni reports a one-study fit (our engine reports no heterogeneity at all there)
+_K1 = {"tau2": 0.0, "i2": 0.0, "h2": 1.0, "q": 0.0, "q_p": 1.0}
+_K1_NOTE = "k=1: one study, reported as rma.uni reports it (z interval, tau2 = 0, Q = 0)"
 
 
 def _labels(labels, k: int) -> list[str]:
@@ -78,60 +58,39 @@ def _labels(labels, k: int) -> list[str]:
     return out
 
 
-def _fit(y, v, method: str, test: str, level: float) -> _Fit:
-    """Intercept-only :func:`rma` fit; k = 1 as ``rma.uni`` reports it (see module docstring)."""
-    if y.size == 1:
-        crit = float(stats.norm.ppf(1 - (1 - level) / 2))
-        b, se = float(y[0]), float(np.sqrt(v[0]))
-        z = b / se
-        return _Fit(
-            k=1,
-            test="z",
-            estimate=b,
-            se=se,
-            stat=z,
-            pval=float(2 * stats.norm.sf(abs(z))),
-            df=float("nan"),
-            ci_low=b - crit * se,
-            ci_high=b + crit * se,
-            tau2=0.0,
-            i2=0.0,
-            h2=1.0,
-            q=0.0,
-            q_p=1.0,
-            s2w=1.0,
-            converged=True,
-        )
-    r = rma(y, v, method=method, test=test, level=level)
-    s2w = 1.0
-    if test == "knha":
-        # pooling scales Var(b) = 1/Σw by s²_w; recover the factor from the fit itself
-        s2w = r.se**2 * float(np.sum(1 / (v + r.tau2)))
-    return _Fit(
-        k=r.k,
-        test=test,
-        estimate=r.beta,
-        se=r.se,
-        stat=r.stat,
-        pval=r.pval,
-        df=float("nan") if r.df is None else r.df,
-        ci_low=r.ci_low,
-        ci_high=r.ci_high,
-        tau2=r.tau2,
-        i2=r.i2,
-        h2=r.h2,
-        q=r.q,
-        q_p=r.q_p,
-        s2w=s2w,
-        converged=r.converged,
-    )
+def _fits(Y, V, method: str, test: str, level: float) -> dict[str, np.ndarray]:
+    """Intercept-only fits of the columns of NaN-padded (k, D) arrays, by the batched engine.
+
+    k = 1 columns as ``rma.uni`` reports them (module docstring). Adds ``s2w``, the Knapp–Hartung
+    factor of each fit (1 under z and for k = 1), recovered as ``se² · Σ w``.
+    """
+    res = batch.pool_arrays(Y, V, method=method, test=test, level=level, axis=0)
+    out = {c: res[c].copy() for c in _FIT_COLUMNS}
+    single = res["single"]
+    for name, value in _K1.items():
+        out[name][single] = value
+    out["k"], out["converged"] = res["k"], res["converged"]
+    out["note"] = batch.labels(res, method, test)["note"]
+    out["note"][single] = _K1_NOTE
+    with np.errstate(invalid="ignore"):
+        sw = np.nansum(1 / (V + out["tau2"]), axis=0)
+    out["s2w"] = np.where((test == "knha") & ~single, out["se"] ** 2 * sw, 1.0)
+    return out
 
 
-_FIT_COLUMNS = ["estimate", "se", "stat", "pval", "df", "ci_low", "ci_high", "q", "q_p", "tau2", "i2", "h2"]
+def _fit_frame(f: dict) -> pd.DataFrame:
+    return pd.DataFrame({c: f[c] for c in ["k", *_FIT_COLUMNS, "converged", "note"]})
 
 
-def _fit_row(f: _Fit) -> dict:
-    return {c: getattr(f, c) for c in _FIT_COLUMNS} | {"k": f.k, "converged": f.converged}
+def _leave_one_out_arrays(y, v):
+    """(k - 1, k) arrays whose column i holds every study but i."""
+    k = y.size
+    keep = ~np.eye(k, dtype=bool)
+    idx = np.nonzero(keep.T)[1].reshape(k, k - 1).T
+    return y[idx], v[idx]
+
+
+_NOT_ESTIMABLE_K1 = "not estimable: k = 1, leaving the only study out leaves none"
 
 
 def leave1out(yi, vi, labels=None, method: str = "REML", test: str = "knha", level: float = 0.95) -> pd.DataFrame:
@@ -143,7 +102,8 @@ def leave1out(yi, vi, labels=None, method: str = "REML", test: str = "knha", lev
     Parameters
     ----------
     yi, vi : array-like
-        Effect sizes and sampling variances (k >= 2).
+        Effect sizes and sampling variances. With k = 1 (metafor: 'Stopped because k = 1.') the
+        one row is NaN with a ``note`` saying why.
     labels : sequence of str, optional
         Study labels (default ``"1"``..``"k"``, as metafor's ``slab``).
     method, test, level : str, str, float
@@ -156,18 +116,15 @@ def leave1out(yi, vi, labels=None, method: str = "REML", test: str = "knha", lev
         ``estimate``, ``se``, ``stat`` (z, or t under ``knha``: metafor's ``zval``/``tval``),
         ``pval``, ``df`` (k - 2 under ``knha``, NaN under ``z``), ``ci_low``, ``ci_high``,
         ``q`` and ``q_p`` (Cochran's Q of the remaining studies: metafor's ``Q``, ``Qp``),
-        ``tau2``, ``i2`` (%), ``h2``, ``k`` (studies in the refit, k - 1) and ``converged``
-        (False when the refit's τ² estimator fell back to DL).
+        ``tau2``, ``i2`` (%), ``h2``, ``k`` (studies in the refit, k - 1), ``converged``
+        (False when the refit's τ² estimator fell back to DL) and ``note``.
     """
     y, v = _as_arrays(yi, vi)
-    if y.size < 2:
-        raise ValueError("leave1out needs k >= 2 (metafor: 'Stopped because k = 1.')")
     names = _labels(labels, y.size)
-    rows = []
-    for i in range(y.size):
-        keep = np.arange(y.size) != i
-        rows.append({"study": names[i]} | _fit_row(_fit(y[keep], v[keep], method, test, level)))
-    return pd.DataFrame(rows)
+    out = _fit_frame(_fits(*_leave_one_out_arrays(y, v), method, test, level))
+    out.loc[out["k"] == 0, "note"] = _NOT_ESTIMABLE_K1
+    out.insert(0, "study", names)
+    return out
 
 
 def influence(yi, vi, labels=None, method: str = "REML", test: str = "knha", level: float = 0.95) -> pd.DataFrame:
@@ -193,7 +150,7 @@ def influence(yi, vi, labels=None, method: str = "REML", test: str = "knha", lev
     Parameters
     ----------
     yi, vi : array-like
-        Effect sizes and sampling variances (k >= 2).
+        Effect sizes and sampling variances; with k = 1 one NaN row whose ``note`` says why.
     labels : sequence of str, optional
         Study labels (default ``"1"``..``"k"``).
     method, test, level : str, str, float
@@ -203,48 +160,50 @@ def influence(yi, vi, labels=None, method: str = "REML", test: str = "knha", lev
     -------
     pandas.DataFrame
         One row per study, in input order, columns ``study``, ``rstudent``, ``dffits``,
-        ``cook_d``, ``cov_r``, ``tau2_del``, ``q_del``, ``hat``, ``weight``, ``dfbs`` and ``inf``
-        (bool; metafor prints ``*``).
+        ``cook_d``, ``cov_r``, ``tau2_del``, ``q_del``, ``hat``, ``weight``, ``dfbs``, ``inf``
+        (bool; metafor prints ``*``) and ``note`` (the refit's).
     """
     y, v = _as_arrays(yi, vi)
     k, p = y.size, 1
-    if k < 2:
-        raise ValueError("influence needs k >= 2 (metafor: 'Stopped because k = 1.')")
     names = _labels(labels, k)
-    full = rma(y, v, method=method, test=test, level=level)
-    w = 1 / (v + full.tau2)
+    if k < 2:
+        nan = float("nan")
+        row = dict.fromkeys(
+            ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "q_del", "hat", "weight", "dfbs"], nan
+        )
+        return pd.DataFrame([{"study": names[0], **row, "inf": False, "note": _NOT_ESTIMABLE_K1}])
+    full = _fits(y[:, None], v[:, None], method, test, level)
+    d = _fits(*_leave_one_out_arrays(y, v), method, test, level)
+    w = 1 / (v + full["tau2"][0])
     hat = w / w.sum()
-    var_b = full.se**2
-    rows = []
-    for i in range(k):
-        keep = np.arange(k) != i
-        d = _fit(y[keep], v[keep], method, test, level)
-        resid = y[i] - d.estimate
-        if abs(resid) < 100 * _EPS:
-            resid = 0.0
-        diff = full.beta - d.estimate
-        vb_del_all = 1 / float(np.sum(1 / (v + d.tau2)))
-        rows.append(
+    var_b = full["se"][0] ** 2
+    resid = y - d["estimate"]
+    resid = np.where(np.abs(resid) < 100 * _EPS, 0.0, resid)
+    diff = full["estimate"][0] - d["estimate"]
+    # DFBETAS uses Σ_j 1/(v_j + τ²_(-i)) over all k studies, as metafor
+    vb_del_all = 1 / (1 / (v[:, None] + d["tau2"][None, :])).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = pd.DataFrame(
             {
-                "study": names[i],
-                "rstudent": resid / np.sqrt(d.s2w * (v[i] + d.tau2) + d.se**2),
-                "dffits": diff / np.sqrt(d.s2w * hat[i] * (d.tau2 + v[i])),
+                "study": names,
+                "rstudent": resid / np.sqrt(d["s2w"] * (v + d["tau2"]) + d["se"] ** 2),
+                "dffits": diff / np.sqrt(d["s2w"] * hat * (d["tau2"] + v)),
                 "cook_d": diff**2 / var_b,
-                "cov_r": d.se**2 / var_b,
-                "tau2_del": d.tau2,
-                "q_del": d.q,
-                "hat": hat[i],
-                "weight": 100 * hat[i],
-                "dfbs": diff / np.sqrt(d.s2w * vb_del_all),
+                "cov_r": d["se"] ** 2 / var_b,
+                "tau2_del": d["tau2"],
+                "q_del": d["q"],
+                "hat": hat,
+                "weight": 100 * hat,
+                "dfbs": diff / np.sqrt(d["s2w"] * vb_del_all),
             }
         )
-    out = pd.DataFrame(rows)
     out["inf"] = (
         (out["dffits"].abs() > 3 * np.sqrt(p / (k - p)))
         | (stats.chi2.cdf(out["cook_d"], p) > 0.5)
         | (out["hat"] > 3 * p / k)
         | (out["dfbs"].abs() > 1)
     )
+    out["note"] = d["note"]
     return out
 
 
@@ -260,7 +219,8 @@ def regtest(yi, vi, method: str = "REML", test: str = "knha", level: float = 0.9
     Parameters
     ----------
     yi, vi : array-like
-        Effect sizes and sampling variances (k >= 3, and not all ``vi`` equal).
+        Effect sizes and sampling variances. With k < 3, or all ``vi`` equal (no spread in
+        precision: the slope is not identifiable), every number is NaN and ``note`` says why.
     method, test, level : str, str, float
         As :func:`ketamine_meta.pooling.rma`.
 
@@ -270,35 +230,38 @@ def regtest(yi, vi, method: str = "REML", test: str = "knha", level: float = 0.9
         One row: ``stat`` (metafor's ``zval``, a t statistic under ``knha``), ``pval``, ``df``
         (k - 2 under ``knha``, NaN under ``z``), ``slope`` and ``slope_se`` (b1), ``limit_estimate``,
         ``limit_se``, ``ci_low``, ``ci_high`` (b0 and its interval), ``tau2`` (residual τ²),
-        ``k``, ``model`` (``"rma"``) and ``predictor`` (``"sei"``).
+        ``k``, ``model`` (``"rma"``), ``predictor`` (``"sei"``) and ``note`` (empty, or why the
+        numbers are NaN, or the fit's fallback note).
     """
     y, v = _as_arrays(yi, vi)
     sei = np.sqrt(v)
-    if y.size < 3 or np.linalg.matrix_rank(np.column_stack([np.ones_like(sei), sei])) < 2:
-        raise ValueError("regtest needs k >= 3 and unequal vi (the model matrix must stay of full rank)")
-    r = rma(y, v, mods=sei, method=method, test=test, level=level)
-    slope, slope_se = r.betas[1], r.ses[1]
-    stat = slope / slope_se
-    pval = float(2 * (stats.t.sf(abs(stat), r.df) if test == "knha" else stats.norm.sf(abs(stat))))
-    return pd.DataFrame(
-        [
-            {
-                "stat": stat,
-                "pval": pval,
-                "df": float("nan") if r.df is None else r.df,
-                "slope": slope,
-                "slope_se": slope_se,
-                "limit_estimate": r.beta,
-                "limit_se": r.se,
-                "ci_low": r.ci_low,
-                "ci_high": r.ci_high,
-                "tau2": r.tau2,
-                "k": r.k,
-                "model": "rma",
-                "predictor": "sei",
-            }
-        ]
-    )
+    k = y.size
+    note = ""
+    if k < 3:
+        note = f"not estimable: k = {k}; Egger's test needs k >= 3 (a slope, an intercept and a residual df)"
+    elif np.linalg.matrix_rank(np.column_stack([np.ones_like(sei), sei])) < 2:
+        note = "undefined: all sampling variances are equal, so precision has no spread to regress on"
+    nan = float("nan")
+    row = dict.fromkeys(["stat", "pval", "df", "slope", "slope_se", "limit_estimate", "limit_se"], nan)
+    row |= dict.fromkeys(["ci_low", "ci_high", "tau2"], nan)
+    if not note:
+        r = rma(y, v, mods=sei, method=method, test=test, level=level)
+        slope, slope_se = r.betas[1], r.ses[1]
+        stat, pval = batch.wald(slope, slope_se, nan if r.df is None else r.df)
+        row = {
+            "stat": float(stat),
+            "pval": float(pval),
+            "df": nan if r.df is None else r.df,
+            "slope": slope,
+            "slope_se": slope_se,
+            "limit_estimate": r.beta,
+            "limit_se": r.se,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "tau2": r.tau2,
+        }
+        note = r.note
+    return pd.DataFrame([row | {"k": k, "model": "rma", "predictor": "sei", "note": note}])
 
 
 def cumulative(
@@ -328,8 +291,8 @@ def cumulative(
         One row per step, in the cumulative order. Columns: ``study`` (the study added at that
         step), ``order_key``, ``k`` (studies pooled so far), ``estimate``, ``se``, ``stat`` (z or
         t: metafor's ``zval``/``tval``), ``pval``, ``df`` (k - 1 under ``knha``; NaN under ``z``
-        and at k = 1), ``ci_low``, ``ci_high``, ``q``, ``q_p``, ``tau2``, ``i2`` (%), ``h2`` and
-        ``converged``.
+        and at k = 1), ``ci_low``, ``ci_high``, ``q``, ``q_p``, ``tau2``, ``i2`` (%), ``h2``,
+        ``converged`` and ``note``.
     """
     y, v = _as_arrays(yi, vi)
     names = _labels(labels, y.size)
@@ -337,12 +300,12 @@ def cumulative(
     if key.size != y.size:
         raise ValueError(f"order_key has {key.size} entries for {y.size} studies")
     order = np.argsort(key, kind="stable")
-    rows = []
-    for j in range(1, y.size + 1):
-        idx = order[:j]
-        last = order[j - 1]
-        rows.append(
-            {"study": names[last], "order_key": key[last]} | _fit_row(_fit(y[idx], v[idx], method, test, level))
-        )
-    out = pd.DataFrame(rows)
-    return out[["study", "order_key", "k", *_FIT_COLUMNS, "converged"]]
+    # column j holds the first j + 1 studies in the cumulative order, NaN below
+    steps = np.arange(y.size)
+    grown = steps[:, None] <= steps[None, :]
+    Y = np.where(grown, y[order][:, None], np.nan)
+    V = np.where(grown, v[order][:, None], np.nan)
+    out = _fit_frame(_fits(Y, V, method, test, level))
+    out.insert(0, "order_key", key[order])
+    out.insert(0, "study", [names[i] for i in order])
+    return out[["study", "order_key", "k", *_FIT_COLUMNS, "converged", "note"]]

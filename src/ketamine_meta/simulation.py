@@ -107,7 +107,7 @@ def simulate_cell(k: int, tau2: float, reps: int = REPS, seed: int = SEED, mu: f
     yi, vi, theta_new = simulate_smd(cell_rng(seed, k, tau2), k, tau2, reps, mu=mu)
     rows = []
     for method, test in MODELS:
-        r = pool_arrays(yi, vi, method=method, test=test, level=LEVEL)
+        r = pool_arrays(yi, vi, method=method, test=test, level=LEVEL, axis=0)
         est = r["estimate"]
         cover = (r["ci_low"] <= mu) & (mu <= r["ci_high"])
         c = cover.mean()

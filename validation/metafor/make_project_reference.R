@@ -37,7 +37,8 @@ role_of <- function(study, arm) arms$role[arms$study_id == study & arms$arm_id =
 escalc_cases <- list()
 for (i in seq_len(nrow(es))) {
   r <- es[i, ]
-  if (r$effect == "smd" && startsWith(r$source_rows, "outcomes_continuous")) {
+  # crossover SMDs use the Handbook's paired formula (tests/test_comparisons.py), not escalc
+  if (r$effect == "smd" && startsWith(r$source_rows, "outcomes_continuous") && r$crossover != "True") {
     idx <- rows_of(r$source_rows, "outcomes_continuous")
     if (length(idx) != 2L) next
     d <- cont[idx, ]
@@ -79,7 +80,8 @@ for (i in seq_len(nrow(es))) {
 }
 
 fits <- list()
-prim <- pooled[pooled$subset == "primary" & pooled$k >= 2, ]
+# Mantel-Haenszel rows (mh_or, mh_rr) are checked against rma.mh in make_methods_reference.R
+prim <- pooled[pooled$subset == "primary" & pooled$k >= 2 & !startsWith(pooled$effect, "mh_"), ]
 for (i in seq_len(nrow(prim))) {
   p <- prim[i, ]
   sel <- es[es$primary == "True" & es$outcome == p$outcome & es$effect == p$effect &
