@@ -23,6 +23,7 @@ from . import (
     multiverse,
     outputs,
     plots,
+    prisma,
     provenance,
     relapse,
     sensitivity,
@@ -107,6 +108,21 @@ def relapse_step(config_path, out_studies, out_pooled, out_medians) -> None:
     outputs.write_csv(by_study, out_studies)
     outputs.write_csv(relapse.pool_relapse(by_study, cfg), out_pooled)
     outputs.write_csv(relapse.median_times(table, Path(cfg["data_dir"]) / "km"), out_medians)
+
+
+def prisma_step(config_path, effects_csv, out_table, out_stem) -> None:
+    """PRISMA flow of the logged search: counts table and flow figure."""
+    cfg = load_config(config_path)
+    ds = load_dataset(cfg["data_dir"])
+    counts = prisma.prisma_counts(cfg["data_dir"], ds.tables, _read(effects_csv))
+    outputs.write_csv(counts, out_table)
+    caption = (
+        "PRISMA 2020-style flow of the literature search of the stored collection: logged queries and the "
+        "unique pages they returned (data/extracted/search/), candidate studies screened and excluded with "
+        "grouped reasons (screening.csv), included studies by design, and those in at least one primary pooled "
+        f"analysis. Data: {cfg['data_dir']}."
+    )
+    outputs.save_figure(prisma.prisma_figure(counts), out_stem, caption)
 
 
 def adverse_step(config_path, out_pooled) -> None:

@@ -108,3 +108,25 @@ rule metrics:
         " --relapse_pooled_csv {input.relapse}"
         " --medians_csv {input.medians} --effects_csv {input.effects}"
         " --adverse_csv {input.adverse} --out_metrics {output.metrics} --log {log}"
+
+
+rule prisma:
+    # PRISMA flow of the logged search
+    input:
+        cfg=rules.resolved_config.output.cfg,
+        effects=rules.effect_sizes.output.effects,
+        tables=DATA_TABLES,
+        search=sorted(str(p) for p in (Path(DATA) / "search").glob("*.csv")),
+    output:
+        table=f"{WORK}/tables/prisma.csv",
+        figure=multiext(f"{WORK}/figures/prisma", ".png", ".svg", ".caption.txt"),
+    log:
+        f"{WORK}/logs/prisma.log",
+    conda:
+        ENV
+    params:
+        cmd=step("prisma"),
+        stem=f"{WORK}/figures/prisma",
+    shell:
+        "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
+        " --out_table {output.table} --out_stem {params.stem} --log {log}"

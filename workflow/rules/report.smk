@@ -12,6 +12,7 @@ PUBLISHED = [
     "tables/relapse_pooled.csv",
     "tables/relapse_medians.csv",
     "tables/adverse_events_pooled.csv",
+    "tables/prisma.csv",
     "tables/metrics.csv",
     "tables/multiverse.csv",
     "tables/multiverse_summary.csv",
@@ -33,6 +34,7 @@ PUBLISHED = [
             "relapse",
             "claims_overview",
             "claims_estimates",
+            "prisma",
         )
         for ext in FIG_EXT
     ],
