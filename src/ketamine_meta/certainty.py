@@ -15,7 +15,8 @@ the thresholds are config values (``claims.certainty``) fixed before any result 
   information size rule of thumb); at most two.
 * indirectness: one level per scope dimension (population, route, drug, control, dosing) in which at
   least ``indirect_share`` of the studies fall outside what the claim is about; at most two.
-* publication bias: not assessable below ``pubbias_min_k`` studies (said, not downgraded).
+* publication bias: not assessable below ``pubbias_min_k`` studies (said, not downgraded); from
+  there one level when Egger's regression test (``tables/regtest.csv``) gives p < 0.10.
 
 Studies count equally in the shares (their weights differ by analysis; the share of studies is
 what a reader can check against the forest plot's study list).
@@ -45,11 +46,12 @@ class Evidence:
 
     studies: pd.DataFrame
     risk_of_bias: pd.DataFrame
+    regtest: pd.DataFrame | None = None
 
     @classmethod
-    def from_tables(cls, studies: pd.DataFrame, rob: pd.DataFrame | None) -> Evidence:
+    def from_tables(cls, studies: pd.DataFrame, rob: pd.DataFrame | None, regtest: pd.DataFrame | None = None):
         rob = rob if rob is not None else pd.DataFrame(columns=["study_id", "domain", "judgement"])
-        return cls(studies.set_index("study_id"), rob)
+        return cls(studies.set_index("study_id"), rob, regtest)
 
     def overall_rob(self, study: str) -> str:
         """``high`` if any key domain is high, ``unclear`` if any is unclear, ``low`` if all are
@@ -136,5 +138,13 @@ def grade(claim, m: pd.Series, verdict: str, ev: Evidence, cfg: dict, scope_fiel
                                                                           for f, sh in mism))  # fmt: skip
     if k is not None and pd.notna(k) and k < t["pubbias_min_k"]:
         reasons.append(f"publication bias not assessable (k < {t['pubbias_min_k']})")
+    elif ev.regtest is not None and len(ev.regtest) and m.get("analysis_id"):
+        hit = ev.regtest[ev.regtest["analysis_id"] == m["analysis_id"]]
+        p = float(hit["pval"].iloc[0]) if len(hit) else float("nan")
+        if p == p and p < 0.10:  # Egger's test at the 10% level (Sterne et al. 2011)
+            down += 1
+            reasons.append(f"publication bias -1: Egger's test p = {p:.3f}")
+        elif p == p:
+            reasons.append(f"publication bias not suspected (Egger's test p = {p:.2f})")
     level = LEVELS[max(start - down, 0)]
     return level, "; ".join(reasons)

@@ -245,11 +245,11 @@ def spec_curves_step(config_path, multiverse_csv, out_dir, out_index) -> None:
     outputs.write_csv(pd.DataFrame(index, columns=["claim_id", "figure", "n_specs", "caption"]), out_index)
 
 
-def claims_step(config_path, metrics_csv, multiverse_summary_csv, out_csv, out_md) -> None:
+def claims_step(config_path, metrics_csv, multiverse_summary_csv, regtest_csv, out_csv, out_md) -> None:
     cfg = load_config(config_path)
     registry = claims.load_claims(cfg["claims_file"])
     ds = load_dataset(cfg["data_dir"])
-    ev = certainty.Evidence.from_tables(ds["studies"], ds.tables.get("risk_of_bias"))
+    ev = certainty.Evidence.from_tables(ds["studies"], ds.tables.get("risk_of_bias"), _read(regtest_csv))
     table = claims.evaluate_all(registry, _read(metrics_csv), cfg, ev)
     table = claims.add_robustness(table, _read(multiverse_summary_csv))
     outputs.write_csv(table, out_csv)

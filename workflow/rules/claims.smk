@@ -4,6 +4,7 @@ rule claims:
         cfg=rules.resolved_config.output.cfg,
         metrics=rules.metrics.output.metrics,
         robustness=rules.multiverse.output.summary,
+        regtest=rules.sensitivity.output.regtest,
         registry=config["claims_file"],
     output:
         csv=f"{WORK}/claims.csv",
@@ -16,5 +17,5 @@ rule claims:
         cmd=step("claims"),
     shell:
         "{params.cmd} --config_path {input.cfg} --metrics_csv {input.metrics}"
-        " --multiverse_summary_csv {input.robustness}"
+        " --multiverse_summary_csv {input.robustness} --regtest_csv {input.regtest}"
         " --out_csv {output.csv} --out_md {output.md} --log {log}"
