@@ -126,7 +126,7 @@ rule prisma:
         ENV
     params:
         cmd=step("prisma"),
-        stem=f"{WORK}/figures/prisma",
+        stem=lambda wildcards, output: output.figure[0].removesuffix(".png"),
     shell:
         "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
         " --out_table {output.table} --out_stem {params.stem} --log {log}"
