@@ -447,7 +447,7 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = N
     k = int(m["k"]) if pd.notna(m["k"]) else None
     basis = "source value" if k is None else ("one study" if k == 1 else f"pooled, k = {k}")
     verdict, tail = judge(c, est, lo_u, hi_u, cfg, iv_word)
-    d = c.decimals()
+    d = max(c.decimals() + 1, 2)  # shown one decimal finer than the claim is compared at
     interval = f" ({iv_word} {_fmt(lo_u, d)} to {_fmt(hi_u, d)})" if m["interval"] in ("ci", "range") else ""
     got = f"{_what(m, ev)}: {_fmt(est, d)}{interval}"
     caveat = ""
