@@ -57,7 +57,7 @@ METRIC_PATTERNS = {
     "ratio": re.compile(rf"^ratio\.smd_vs_ssri\.{_T}\.{_T}$"),
     "route_diff": re.compile(rf"^route_diff\.{_T}\.{_T}\.{_T}\.{_T}_vs_{_T}$"),
     "route_test": re.compile(rf"^route_test\.{_T}\.{_T}\.{_T}$"),
-    "relapse": re.compile(rf"^relapse\.proportion\.{_T}\.(single|course|any)\.{_T}$"),
+    "relapse": re.compile(rf"^relapse\.(proportion|share)\.{_T}\.(single|course|any)\.{_T}(\.remitters)?$"),
     "relapse_days": re.compile(rf"^relapse\.median_days\.{_T}\.{_T}$"),
     "reference": re.compile(rf"^reference\.{_T}$"),
     "ae": re.compile(rf"^ae\.{_T}\.(log_rr|mh_rr)\.{_T}$"),

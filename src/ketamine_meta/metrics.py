@@ -98,6 +98,7 @@ class Inputs:
     effect_sizes: pd.DataFrame
     reference: pd.DataFrame | None
     adverse: pd.DataFrame | None = None
+    relapse_shares: pd.DataFrame | None = None
 
 
 def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
@@ -153,6 +154,7 @@ def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
     rows += _dose_metrics(cfg, t.dose)
     rows += _timecourse_metrics(cfg, t.timecourse, t.timecourse_summary)
     rows += _relapse_metrics(t.relapse_pooled, t.relapse_medians)
+    rows += _share_metrics(t.relapse_shares)
     rows += _adverse_metrics(t.adverse)
     rows += _study_metrics(cfg, t.effect_sizes, primary)
     out = pd.DataFrame(rows, columns=METRIC_COLUMNS)
@@ -172,7 +174,8 @@ def _relapse_metrics(pooled: pd.DataFrame, medians: pd.DataFrame) -> list[dict]:
     rows = []
     for _, r in pooled.iterrows():
         ind = {"single": "after a single dose", "course": "after a course", "any": "after a single dose or a course"}
-        rows.append({"metric": f"relapse.proportion.{r['condition']}.{r['induction']}.{r['window']}",
+        cohort = "" if r["cohort"] == "responders" else f".{r['cohort']}"
+        rows.append({"metric": f"relapse.proportion.{r['condition']}.{r['induction']}.{r['window']}{cohort}",
                      "value": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "interval": "ci",
                      "k": r["k"], "n_participants": r["n_participants"], "scale": "identity", "i2": np.nan,
                      "studies": r["studies"], "analysis_id": r["analysis_id"], "unit": "proportion",
@@ -199,6 +202,20 @@ def _relapse_metrics(pooled: pd.DataFrame, medians: pd.DataFrame) -> list[dict]:
                      "unit": "days", "description": f"median of {len(cell)} study medians of days to relapse ({cond},"
                      f" {ind} induction); the interval is their range", "figure": "figures/relapse.png"})  # fmt: skip
     return rows
+
+
+def _share_metrics(shares: pd.DataFrame | None) -> list[dict]:
+    """``relapse.share.<condition>.<induction>.<window>[.remitters]``: median and range of every
+    printed share relapsed, counted or not (descriptive; the range is not a confidence interval)."""
+    if shares is None or shares.empty:
+        return []
+    return [{"metric": r["analysis_id"].replace("relapse_share.", "relapse.share.", 1), "value": r["median"],
+             "ci_low": r["min"], "ci_high": r["max"], "interval": "range", "k": r["k"], "scale": "identity",
+             "studies": r["studies"], "analysis_id": r["analysis_id"], "unit": "proportion",
+             "figure": "figures/relapse.png",
+             "description": f"median of the printed shares of {r['cohort']} relapsed by window {r['window']} "
+             f"({r['condition']}, {r['induction']} induction), counted or printed as a percentage; the interval "
+             "is their range"} for _, r in shares.iterrows()]  # fmt: skip
 
 
 def _adverse_metrics(pooled: pd.DataFrame | None) -> list[dict]:

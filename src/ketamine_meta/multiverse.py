@@ -151,7 +151,7 @@ def _parse(metric: str) -> dict:
         return {"moderator": p[1], "outcome": p[2], "effect": p[3], "bin": p[4], "pair": p[5] if len(p) > 5 else None,
                 "subset": None}  # fmt: skip
     if fam == "relapse":
-        return {"condition": p[2], "induction": p[3], "window": p[4]}
+        return {"condition": p[2], "induction": p[3], "window": p[4], "cohort": p[5] if len(p) > 5 else "responders"}
     raise ValueError(f"no multiverse for metric {metric}")
 
 
@@ -164,8 +164,8 @@ def run_multiverse(ds: Dataset, cfg: dict, registry: list[claims.Claim]) -> pd.D
         fam = claims.metric_family(c.metric)
         if fam not in FAMILY_DIMENSIONS or c.rule == "arithmetic":
             continue
-        if fam == "ratio" and anchor is None:
-            continue
+        if (fam == "ratio" and anchor is None) or c.metric.startswith("relapse.share."):
+            continue  # no anchor; or a descriptive range of printed shares, which no choice moves
         q = _parse(c.metric)
         specs = specifications(cfg, fam)
         primary = primary_spec(cfg, fam)
@@ -312,7 +312,7 @@ def _relapse_values(ds, cfg, q, specs) -> list[tuple]:
     for s in specs:
         pooled = relapse.pool_relapse(by_study, cfg, method=s.method)
         hit = pooled[(pooled["condition"] == q["condition"]) & (pooled["induction"] == q["induction"])
-                     & (pooled["window"] == q["window"])]  # fmt: skip
+                     & (pooled["window"] == q["window"]) & (pooled["cohort"] == q["cohort"])]  # fmt: skip
         if hit.empty:
             out.append((0, math.nan, math.nan, math.nan, (s.method, ())))
         else:

@@ -32,6 +32,7 @@ STUDY_COLUMNS = [
     "study_id",
     "condition",
     "induction",
+    "cohort",
     "window",
     "followup_days",
     "n_responders",
@@ -40,6 +41,7 @@ STUDY_COLUMNS = [
     "ci_low",
     "ci_high",
     "ci_method",
+    "counted",
     "relapse_definition",
     "source_row",
 ]
@@ -47,6 +49,7 @@ POOLED_COLUMNS = [
     "analysis_id",
     "condition",
     "induction",
+    "cohort",
     "window",
     "k",
     "n_participants",
@@ -88,29 +91,47 @@ def _induction(r) -> str:
     return v if isinstance(v, str) and v else "unknown"
 
 
+def cohort_of(r) -> str:
+    """``remitters`` when the followed-up group was defined by remission, else ``responders``:
+    remitters relapse less often, so the two are pooled apart."""
+    text = " ".join(str(r.get(c) or "") for c in ("responder_definition", "relapse_definition")).lower()
+    return "remitters" if "remitter" in text or "remission" in text.split("relapse")[0] else "responders"
+
+
 def relapse_by_study(relapse: pd.DataFrame, cfg: dict) -> pd.DataFrame:
-    """Per-study proportions with a Wilson (or Clopper-Pearson) 95% interval, assigned to windows."""
+    """Per-study proportions with a Wilson (or Clopper-Pearson) 95% interval, assigned to windows;
+    rows that print only a percentage are kept (``counted`` False, no interval) for the descriptive
+    shares, and never enter a pooled proportion."""
     windows = cfg["relapse"]["windows"]
     method = cfg["relapse"]["study_ci"]
     rows = []
     for _, r in relapse.iterrows():
-        if pd.isna(r["n_relapsed"]) or pd.isna(r["n_responders"]) or pd.isna(r["followup_days"]):
+        if pd.isna(r["followup_days"]):
             continue
-        x, n = int(r["n_relapsed"]), int(r["n_responders"])
-        lo, hi = proportion_confint(x, n, alpha=0.05, method=method)
+        counted = pd.notna(r["n_relapsed"]) and pd.notna(r["n_responders"])
+        if counted:
+            x, n = int(r["n_relapsed"]), int(r["n_responders"])
+            p = x / n
+            lo, hi = proportion_confint(x, n, alpha=0.05, method=method)
+        elif pd.notna(r.get("proportion_relapsed")):
+            x, n, p, lo, hi = np.nan, r["n_responders"], float(r["proportion_relapsed"]), np.nan, np.nan
+        else:
+            continue
         rows.append(
             {
                 "study_id": r["study_id"],
                 "condition": r["condition"],
                 "induction": _induction(r),
+                "cohort": cohort_of(r),
                 "window": window_of(float(r["followup_days"]), windows) or "",
                 "followup_days": float(r["followup_days"]),
-                "n_responders": float(n),
-                "n_relapsed": float(x),
-                "proportion": x / n,
-                "ci_low": float(lo),
-                "ci_high": float(hi),
-                "ci_method": {"wilson": "Wilson", "beta": "Clopper-Pearson"}[method],
+                "n_responders": float(n) if pd.notna(n) else np.nan,
+                "n_relapsed": float(x) if counted else np.nan,
+                "proportion": p,
+                "ci_low": float(lo) if counted else np.nan,
+                "ci_high": float(hi) if counted else np.nan,
+                "ci_method": {"wilson": "Wilson", "beta": "Clopper-Pearson"}[method] if counted else "",
+                "counted": counted,
                 "relapse_definition": r["relapse_definition"],
                 "source_row": f"relapse.csv:{int(r['_row'])}",
             }
@@ -201,6 +222,7 @@ def _se_mu(nll, mu: float, tau: float) -> float:
 def pool_cell(cell: pd.DataFrame, method: str, study_ci: str = "wilson") -> dict:
     """One pooled proportion (see the module docstring for ``method``); k = 1 is the study itself."""
     x, n = cell["n_relapsed"].to_numpy(float), cell["n_responders"].to_numpy(float)
+    x, n = x.astype(int).astype(float), n.astype(int).astype(float)
     k = len(cell)
     base = {"k": k, "n_participants": float(n.sum()), "events": float(x.sum()),
             "studies": ";".join(sorted(cell["study_id"]))}  # fmt: skip
@@ -219,23 +241,60 @@ def pool_cell(cell: pd.DataFrame, method: str, study_ci: str = "wilson") -> dict
             "method": "GLMM (binomial-normal, ML)", "ci_method": "z", "note": ""}  # fmt: skip
 
 
-def pool_relapse(by_study: pd.DataFrame, cfg: dict, method: str | None = None) -> pd.DataFrame:
-    """Pooled proportion relapsed per condition x induction (and ``any``) x window."""
+def _cells(by_study: pd.DataFrame, cfg: dict):
+    """(condition, induction, cohort, window) cells, with each condition group of the config (e.g.
+    no_maintenance = none + placebo) and induction ``any`` added; one row per study per cell (the
+    follow-up closest to the window's nominal day)."""
     windows = cfg["relapse"]["windows"]
-    method = method or cfg["relapse"]["method"]
-    rows = []
     usable = by_study[by_study["window"] != ""]
-    cells = [usable.assign(induction_group=usable["induction"]), usable.assign(induction_group="any")]
-    for (cond, ind, win), cell in pd.concat(cells).groupby(["condition", "induction_group", "window"], sort=True):
+    groups = [usable] + [usable[usable["condition"].isin(members)].assign(condition=name)
+                         for name, members in cfg["relapse"].get("condition_groups", {}).items()]  # fmt: skip
+    usable = pd.concat(groups)
+    cells = pd.concat([usable.assign(induction_group=usable["induction"]), usable.assign(induction_group="any")])
+    for (cond, ind, cohort, win), cell in cells.groupby(["condition", "induction_group", "cohort", "window"],
+                                                          sort=True):  # fmt: skip
         if ind == "unknown":
             continue
         nominal = windows[win]["nominal_days"]
         cell = cell.assign(_d=(cell["followup_days"] - nominal).abs()).sort_values(["study_id", "_d"])
-        cell = cell.drop_duplicates("study_id")
+        yield cond, ind, cohort, win, cell
+
+
+def _key(cond, ind, cohort, win) -> str:
+    return f"relapse.{cond}.{ind}.{win}" + ("" if cohort == "responders" else f".{cohort}")
+
+
+def pool_relapse(by_study: pd.DataFrame, cfg: dict, method: str | None = None) -> pd.DataFrame:
+    """Pooled proportion relapsed per condition x induction (and ``any``) x cohort x window, from
+    counted rows only."""
+    method = method or cfg["relapse"]["method"]
+    rows = []
+    for cond, ind, cohort, win, cell in _cells(by_study, cfg):
+        cell = cell[cell["counted"].astype(bool)].drop_duplicates("study_id")
+        if cell.empty:
+            continue
         res = pool_cell(cell, method, cfg["relapse"]["study_ci"])
-        rows.append({"analysis_id": f"relapse.{cond}.{ind}.{win}", "condition": cond, "induction": ind,
-                     "window": win, **res})  # fmt: skip
+        rows.append({"analysis_id": _key(cond, ind, cohort, win), "condition": cond, "induction": ind,
+                     "cohort": cohort, "window": win, **res})  # fmt: skip
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)
+
+
+SHARE_COLUMNS = ["analysis_id", "condition", "induction", "cohort", "window", "k", "median", "min", "max", "studies"]
+
+
+def share_summary(by_study: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """Every printed share relapsed (counted or printed as a percentage only) per cell: the median
+    and range across studies. Descriptive: it uses studies that give no counts, which no pooled
+    proportion can, and claims no interval."""
+    rows = []
+    for cond, ind, cohort, win, cell in _cells(by_study, cfg):
+        cell = cell.drop_duplicates("study_id")
+        p = cell["proportion"].astype(float)
+        rows.append({"analysis_id": _key(cond, ind, cohort, win).replace("relapse.", "relapse_share.", 1),
+                     "condition": cond, "induction": ind, "cohort": cohort, "window": win, "k": len(cell),
+                     "median": float(p.median()), "min": float(p.min()), "max": float(p.max()),
+                     "studies": ";".join(sorted(cell["study_id"]))})  # fmt: skip
+    return pd.DataFrame(rows, columns=SHARE_COLUMNS)
 
 
 def km_median(km: pd.DataFrame) -> float:

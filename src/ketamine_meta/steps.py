@@ -101,12 +101,13 @@ def timecourse_model_step(config_path, effects_csv, out_predictions, out_summary
     outputs.write_csv(summary, out_summary)
 
 
-def relapse_step(config_path, out_studies, out_pooled, out_medians) -> None:
+def relapse_step(config_path, out_studies, out_pooled, out_medians, out_shares) -> None:
     cfg = load_config(config_path)
     table = load_dataset(cfg["data_dir"])["relapse"]
     by_study = relapse.relapse_by_study(table, cfg)
     outputs.write_csv(by_study, out_studies)
     outputs.write_csv(relapse.pool_relapse(by_study, cfg), out_pooled)
+    outputs.write_csv(relapse.share_summary(by_study, cfg), out_shares)
     outputs.write_csv(relapse.median_times(table, Path(cfg["data_dir"]) / "km"), out_medians)
 
 
@@ -141,6 +142,7 @@ def metrics_step(
     timecourse_summary_csv,
     relapse_pooled_csv,
     medians_csv,
+    shares_csv,
     effects_csv,
     adverse_csv,
     out_metrics,
@@ -156,6 +158,7 @@ def metrics_step(
         timecourse_summary=_read(timecourse_summary_csv),
         relapse_pooled=_read(relapse_pooled_csv),
         relapse_medians=_read(medians_csv),
+        relapse_shares=_read(shares_csv),
         effect_sizes=_read(effects_csv),
         reference=ref,
         adverse=_read(adverse_csv),
@@ -337,15 +340,18 @@ def relapse_figure_step(config_path, studies_csv, pooled_csv, claims_csv, out_st
     raw = load_dataset(cfg["data_dir"])["relapse"]
     printed = raw[raw["n_relapsed"].isna() & raw["proportion_relapsed"].notna() & raw["followup_days"].notna()]
     pooled = _read(pooled_csv)
-    pooled = pooled[(pooled["induction"] == "any") & (pooled["k"] >= 2)]  # k = 1 is the study's own point
+    # k = 1 is the study's own point; the figure shows responders (remitters are in the tables)
+    pooled = pooled[(pooled["induction"] == "any") & (pooled["k"] >= 2) & (pooled["cohort"] == "responders")]
     cl = _read(claims_csv)
     boxes = []
-    for _, r in cl[cl["metric"].str.startswith("relapse.proportion")].iterrows():
+    for _, r in cl[cl["metric"].str.startswith(("relapse.proportion", "relapse.share"))].iterrows():
         lo, hi = plots._claimed_range(r["claimed"])
-        win = r["metric"].split(".")[-1]
+        win = r["metric"].split(".")[4]
         if win in cfg["relapse"]["windows"]:
             boxes.append((r["claim_id"], cfg["relapse"]["windows"][win]["nominal_days"], lo, hi))
-    fig = plots.relapse_plot(_read(studies_csv), printed, pooled, cfg["relapse"]["windows"], boxes)
+    studies = _read(studies_csv)
+    studies = studies[studies["counted"].astype(str).str.lower() == "true"]  # printed-only shares: open markers
+    fig = plots.relapse_plot(studies, printed, pooled, cfg["relapse"]["windows"], boxes)
     windows = "; ".join(f"{k}: days {w['low_days']}-{w['high_days']}" for k, w in cfg["relapse"]["windows"].items())
     caption = (
         "Proportion of responders who relapsed by the follow-up day each study reports, with 95% "

@@ -50,6 +50,7 @@ rule relapse:
         studies=f"{WORK}/tables/relapse_studies.csv",
         pooled=f"{WORK}/tables/relapse_pooled.csv",
         medians=f"{WORK}/tables/relapse_medians.csv",
+        shares=f"{WORK}/tables/relapse_shares.csv",
     log:
         f"{WORK}/logs/relapse.log",
     conda:
@@ -58,7 +59,8 @@ rule relapse:
         cmd=step("relapse"),
     shell:
         "{params.cmd} --config_path {input.cfg} --out_studies {output.studies}"
-        " --out_pooled {output.pooled} --out_medians {output.medians} --log {log}"
+        " --out_pooled {output.pooled} --out_medians {output.medians} --out_shares {output.shares}"
+        " --log {log}"
 
 
 rule adverse_events:
@@ -90,6 +92,7 @@ rule metrics:
         timecourse_summary=rules.timecourse_model.output.summary,
         relapse=rules.relapse.output.pooled,
         medians=rules.relapse.output.medians,
+        shares=rules.relapse.output.shares,
         effects=rules.effect_sizes.output.effects,
         adverse=rules.adverse_events.output.pooled,
         tables=DATA_TABLES,
@@ -106,7 +109,7 @@ rule metrics:
         " --moderators_csv {input.moderators} --dose_csv {input.dose}"
         " --timecourse_csv {input.timecourse} --timecourse_summary_csv {input.timecourse_summary}"
         " --relapse_pooled_csv {input.relapse}"
-        " --medians_csv {input.medians} --effects_csv {input.effects}"
+        " --medians_csv {input.medians} --shares_csv {input.shares} --effects_csv {input.effects}"
         " --adverse_csv {input.adverse} --out_metrics {output.metrics} --log {log}"
 
 

@@ -11,6 +11,7 @@ PUBLISHED = [
     "tables/relapse_studies.csv",
     "tables/relapse_pooled.csv",
     "tables/relapse_medians.csv",
+    "tables/relapse_shares.csv",
     "tables/adverse_events_pooled.csv",
     "tables/prisma.csv",
     "tables/metrics.csv",
