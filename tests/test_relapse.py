@@ -110,3 +110,28 @@ def test_mantel_haenszel_equals_metafor_rma_mh(case, measure):
     fit = mh_pool(ref["a"], ref["n1"], ref["c"], ref["n2"], {"OR": "log_or", "RR": "log_rr"}[measure])
     assert fit["beta"] == pytest.approx(ref[measure]["beta"], abs=MH_ATOL)
     assert fit["se"] == pytest.approx(ref[measure]["se"], abs=MH_ATOL)
+
+
+def test_remitters_apart_and_printed_shares_only_in_the_descriptive_range():
+    from ketamine_meta.relapse import share_summary
+
+    t = _table()
+    extra = pd.DataFrame(
+        [
+            {"study_id": "s2006", "condition": "placebo", "induction": "single", "n_responders": None,
+             "n_relapsed": None, "proportion_relapsed": 0.5, "followup_days": 32, "median_days_to_relapse": None,
+             "relapse_definition": "", "_row": 8},
+            {"study_id": "s2007", "condition": "none", "induction": "course", "n_responders": 5, "n_relapsed": 3,
+             "followup_days": 28, "median_days_to_relapse": None, "responder_definition": "REMITTERS after six",
+             "relapse_definition": "", "_row": 9},
+        ]
+    )  # fmt: skip
+    cfg = make_config()
+    by = relapse_by_study(pd.concat([t, extra], ignore_index=True), cfg)
+    pooled = pool_relapse(by, cfg).set_index("analysis_id")
+    assert pooled.loc["relapse.none.any.w4.remitters", "studies"] == "s2007"  # not pooled with responders
+    assert "s2007" not in pooled.loc["relapse.none.any.w4", "studies"]
+    assert "s2006" not in ";".join(pooled["studies"])  # a printed percentage never enters a pooled proportion
+    shares = share_summary(by, cfg).set_index("analysis_id")
+    row = shares.loc["relapse_share.no_maintenance.any.w4"]  # none + placebo: s2001 6/11, s2002 3/5, s2003 12/20, s2006
+    assert row["k"] == 4 and row["min"] == pytest.approx(0.5) and row["max"] == pytest.approx(0.6)

@@ -288,12 +288,14 @@ def share_summary(by_study: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     proportion can, and claims no interval."""
     rows = []
     for cond, ind, cohort, win, cell in _cells(by_study, cfg):
-        cell = cell.drop_duplicates("study_id")
-        p = cell["proportion"].astype(float)
+        # one share per study: its rows at the follow-up closest to nominal (several dose arms of one
+        # trial, e.g. Salloum 2020, are summarised by their median)
+        cell = cell[cell["_d"] == cell.groupby("study_id")["_d"].transform("min")]
+        p = cell.groupby("study_id")["proportion"].median().astype(float)
         rows.append({"analysis_id": _key(cond, ind, cohort, win).replace("relapse.", "relapse_share.", 1),
-                     "condition": cond, "induction": ind, "cohort": cohort, "window": win, "k": len(cell),
+                     "condition": cond, "induction": ind, "cohort": cohort, "window": win, "k": len(p),
                      "median": float(p.median()), "min": float(p.min()), "max": float(p.max()),
-                     "studies": ";".join(sorted(cell["study_id"]))})  # fmt: skip
+                     "studies": ";".join(sorted(p.index))})  # fmt: skip
     return pd.DataFrame(rows, columns=SHARE_COLUMNS)
 
 
