@@ -147,12 +147,13 @@ def test_shipped_registry_is_valid_and_quotes_are_verbatim():
     assert len(ids) == len(set(ids)) >= 30
     central = {c.metric for c in claims if c.central}
     assert {
-        "rate.response.ketamine.all.h24",
-        "rate.response.control.all.h24.inert_placebo",
+        "rate.response.ketamine.iv.h24.single_dose",  # the cited meta-analysis: single IV infusions
+        "rate.response.control.iv.h24.single_dose",
         "pooled.depression.smd.all.h24",
         "ratio.smd_vs_ssri.all.h24",
-        "relapse.proportion.none.any.w4",
-        "relapse.median_days.none.any",
+        "relapse.share.no_maintenance.any.w4",  # one study prints counts: every printed share
+        "relapse.median_days.murrough2013b.none",  # the only median without maintenance
+        "study.zarate2006.response.ketamine.h24",
     } <= central
 
 

@@ -91,7 +91,8 @@ def _scope_mismatch(claim, studies: list[str], ev: Evidence, scope_fields: dict)
 def grade(claim, m: pd.Series, verdict: str, ev: Evidence, cfg: dict, scope_fields: dict) -> tuple[str, str]:
     """(level, reasons) for one tested claim; ``m`` is its metrics row."""
     t = cfg["claims"]["certainty"]
-    studies = [s for s in str(m.get("studies") or "").split(";") if s]
+    raw = m.get("studies")
+    studies = [s for s in ("" if raw is None or pd.isna(raw) else str(raw)).split(";") if s]
     if not studies:
         return "not graded", "a number read from a source, not pooled from trials"
     known = [s for s in studies if s in ev.studies.index]

@@ -59,7 +59,7 @@ METRIC_PATTERNS = {
     "route_test": re.compile(rf"^route_test\.{_T}\.{_T}\.{_T}$"),
     "relapse": re.compile(rf"^relapse\.(proportion|share)\.{_T}\.(single|course|any)\.{_T}(\.remitters)?$"),
     "relapse_days": re.compile(rf"^relapse\.median_days\.{_T}\.{_T}$"),
-    "reference": re.compile(rf"^reference\.{_T}$"),
+    "reference": re.compile(r"^reference\.[a-z0-9][a-z0-9_.+-]*$"),  # quantity names as reference_values.csv allows
     "ae": re.compile(rf"^ae\.{_T}\.(log_rr|mh_rr)\.{_T}$"),
     "ae_rate": re.compile(rf"^ae_rate\.{_T}\.(ketamine|control)\.{_T}$"),
     "nnt": re.compile(rf"^nnt\.{_T}\.{_T}\.{_T}$"),
@@ -365,7 +365,8 @@ def interval_at(m: pd.Series, level: float) -> tuple[float, float]:
 def _what(m: pd.Series, ev: Evidence | None) -> str:
     """Plain words for what a metric rests on: its k, participants, and the studies' routes,
     drugs, populations and controls."""
-    studies = [s for s in str(m.get("studies") or "").split(";") if s]
+    raw = m.get("studies")
+    studies = [s for s in ("" if raw is None or pd.isna(raw) else str(raw)).split(";") if s]
     if not studies:
         return str(m["description"])
     k = int(m["k"]) if pd.notna(m.get("k")) else len(studies)
