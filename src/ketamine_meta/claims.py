@@ -14,7 +14,8 @@ estimate are rounded to the claim's decimals first):
   when the ``1 - 2 alpha`` (90%) interval lies inside the margin; contradicted when that interval
   lies wholly outside it; otherwise inconclusive.
 * ``arithmetic``: the expression against the claimed value and its relative tolerance.
-* A general claim (``scope: general``) resting on fewer than ``min_k_general`` studies, or a
+* A general claim, or one about what a cited source found (``scope`` general or source), resting
+  on fewer than ``min_k_general`` studies, or a
   time-course quantity whose Satterthwaite df are below 4, is inconclusive whatever its interval.
 * metric ``none``, or no data for the metric: not_testable.
 
@@ -452,7 +453,7 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = N
     interval = f" ({iv_word} {_fmt(lo_u, d)} to {_fmt(hi_u, d)})" if m["interval"] in ("ci", "range") else ""
     got = f"{_what(m, ev)}: {_fmt(est, d)}{interval}"
     caveat = ""
-    if c.scope == "general" and k is not None and k < cfg["claims"]["min_k_general"] and verdict != "not_testable":
+    if c.scope != "study" and k is not None and k < cfg["claims"]["min_k_general"] and verdict != "not_testable":
         caveat = (f" One study cannot establish a claim about ketamine in general (fewer than "
                   f"{cfg['claims']['min_k_general']} studies), so the verdict is inconclusive.")  # fmt: skip
         verdict = "inconclusive"
