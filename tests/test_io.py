@@ -393,13 +393,14 @@ _CLAIM = (
     [
         (_CLAIM.replace("rate.response.ketamine", "rate.response.placebo") + "}", "field 'metric': unknown metric"),
         (_CLAIM.replace("within", "about") + "}", "field 'rule': unknown rule 'about'"),
-        (_CLAIM + ", toleranse: 0.1}", "unknown field(s) ['toleranse']"),
+        (_CLAIM + ", toleranse: 0.1}", "unknown field(s) ['toleranse']; 'toleranse': did you mean 'tolerance'?"),
+        (_CLAIM.replace("within", "Within") + "}", "unknown rule 'Within' (did you mean 'within'?"),
         (_CLAIM.replace("quote: q, ", "") + "}", "missing field(s) ['quote']"),
         (_CLAIM.replace("claimed: 0.5", "claimed: [0.6, 0.4]") + "}", "field 'claimed': a range must be"),
         (_CLAIM.replace("claimed: 0.5", "claimed: half") + "}", "field 'claimed': 'half' is not a number"),
         (_CLAIM.replace("rule: within", "rule: arithmetic, expression: 'open(1)'") + "}", "field 'expression'"),
     ],
-    ids=["metric", "rule", "unknown-field", "missing-field", "range", "claimed", "expression"],
+    ids=["metric", "rule", "unknown-field", "rule-case", "missing-field", "range", "claimed", "expression"],
 )
 def test_bad_claims_entry_names_claim_and_field(tmp_path, entry, words):
     p = tmp_path / "claims.yaml"
@@ -422,6 +423,9 @@ def test_duplicate_claim_id_is_refused(tmp_path):
     [
         ("estimator", "REML", "at '(top level)': Additional properties are not allowed ('estimator' was unexpected)"),
         ("model.method", "reml", "at 'model.method': 'reml' is not one of"),
+        ("model.method", "Reml", "(did you mean 'REML'?)"),
+        ("modle", {"method": "REML"}, "('modle' was unexpected) ('modle': did you mean 'model'?)"),
+        ("model.tset", "knha", "('tset' was unexpected) ('tset': did you mean 'test'?)"),
         ("model.method", "FE", "at 'model.method': 'FE' is not one of"),
         ("handling.crossover", "drop", "at 'handling.crossover'"),
     ],

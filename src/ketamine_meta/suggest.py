@@ -21,6 +21,10 @@ def normalise(name: str) -> str:
     return _SEPARATORS.sub("", str(name)).lower()
 
 
+def _words(name: str) -> list[str]:
+    return [w for w in _SEPARATORS.split(str(name).lower()) if w]
+
+
 def edit_distance(a: str, b: str) -> int:
     """Optimal string alignment distance (Levenshtein plus transposition of neighbours)."""
     prev2: list[int] = []
@@ -48,6 +52,11 @@ def closest(name: str, known: Iterable[str]) -> str | None:
     same = [k for k in known if normalise(k) == target]
     if same:
         return same[0]
+    # every word typed is a word of the name, a few left out ("dose_mg_kg" -> "dose_mg_per_kg")
+    words = set(_words(name))
+    wider = sorted((len(_words(k)), i, k) for i, k in enumerate(known) if len(words) >= 2 and words < set(_words(k)))
+    if wider:
+        return wider[0][2]
     scored = sorted((edit_distance(target, normalise(k)), i, k) for i, k in enumerate(known))
     if scored and scored[0][0] <= _slack(target):
         return scored[0][2]
