@@ -3,7 +3,18 @@
 Each table is described once, in :data:`TABLES`, as a list of :class:`Column` rules; the loader
 checks every cell against them and collects *all* problems of a data set before raising one
 :class:`~ketamine_meta.errors.InputError`. Cross-table rules (an arm that names an unknown study,
-an outcome row that names an unknown arm) are checked in :func:`load_dataset`.
+an outcome row that names an unknown arm, a contrast whose arms have the wrong roles) are checked
+in :func:`load_dataset` on the rows that parsed, whatever else failed (:mod:`.checks`).
+
+Every column a file may have is declared here: a header cell that names no declared column is an
+error with a "did you mean" (:mod:`.suggest`), never ignored. Free-form columns are those of kind
+``str`` (any text is accepted: labels, citations, definitions, provenance text); ``notes``
+(:data:`NOTES`) is the free-text column every table may carry for anything else, and the pipeline
+never reads it. A new column is added to its table here (``required=False`` when old extractions
+lack it) and to the table in config/README.md, Input tables.
+
+The bytes of a file are read by :mod:`.csvfile` (UTF-8 with or without a byte-order mark; other
+delimiters, decimal commas and encodings are refused with the Excel/LibreOffice setting to change).
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 """
