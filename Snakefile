@@ -17,6 +17,10 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/simulation.smk"
 
 
+onerror:
+    report_failure(log)
+
+
 rule all:
     default_target: True
     input:

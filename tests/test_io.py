@@ -95,12 +95,11 @@ def test_broken_cell_names_file_row_column_rule(tmp_path, fname, old, new, row, 
 @pytest.mark.parametrize(
     "fname,mutate,rule",
     [
-        ("studies.csv", lambda t: "\ufeff" + t, "byte-order mark"),
-        ("arms.csv", lambda t: t.replace(",", ";"), "not comma-separated"),
+        ("arms.csv", lambda t: t.replace(",", ";"), "cells are separated by ';' (semicolons), not by commas"),
         ("contrasts.csv", lambda t: "", "file is empty"),
         ("arms.csv", lambda t: t.replace("role,", "rolle,", 1), "required column is missing"),
     ],
-    ids=["bom", "semicolons", "empty", "missing-column"],
+    ids=["semicolons", "empty", "missing-column"],
 )
 def test_broken_file_is_named(tmp_path, fname, mutate, rule):
     d = copy_valid(tmp_path / "d")
@@ -174,7 +173,7 @@ BROKEN_MORE = [
     ("contrasts.csv", "0.3,0.2,,,30,30", "0.3,,0.5,0.1,30,30", 3, "ci_low", "is above ci_high"),
     # time: negative, not a number, missing where required
     ("outcomes_binary.csv", "ket_0.5,response,24,", "ket_0.5,response,-24,", 2, "time_h", "must be >= 0"),
-    ("contrasts.csv", "depression,24,first_dose,md", "depression,24h,first_dose,md", 2, "time_h", "is not a number"),
+    ("contrasts.csv", "depression,24,first_dose,md", "depression,24h,first_dose,md", 2, "time_h", "has a unit"),
     ("outcomes_continuous.csv", "ket_0.5,24,first_dose", "ket_0.5,,first_dose", 2, "time_h", "is empty but required"),
     ("outcomes_binary.csv", "ket_0.5,response,24,", "ket_0.5,response,,", 2, "time_h", "required here"),
     ("relapse.csv", "16,10,28,18", "16,10,0,18", 2, "followup_days", "must be > 0"),
@@ -186,7 +185,7 @@ BROKEN_MORE = [
     ("outcomes_binary.csv", ",madrs,15,30", ",madrs,\uff115,30", 2, "events", "is not a number"),
     ("outcomes_binary.csv", ",madrs,15,30", ",madrs,15,1e20", 2, "total", "too large for a count"),
     ("outcomes_continuous.csv", "18.0,8.0,,30", "18.0 (8.0),8.0,,30", 2, "mean", "is not a number"),
-    ("outcomes_continuous.csv", "18.0,8.0,,30", '"18,0",8.0,,30', 2, "mean", "is not a number"),
+    ("outcomes_continuous.csv", "18.0,8.0,,30", '"18,0",8.0,,30', 2, "mean", "has a decimal comma"),
     ("contrasts.csv", "smd,0.3,0.2", "smd,n/a,0.2", 3, "estimate", "is not a number"),
     ("studies.csv", "Alpha 2001,2001,", "Alpha 2001,MMI,", 2, "year", "is not a number"),
     # NaN and infinities, however they are spelled
@@ -305,10 +304,9 @@ def test_optional_tables_may_be_absent(tmp_path, table):
 
 # (file, how the whole file is broken, row, column, rule)
 BROKEN_FILES = [
-    ("studies.csv", lambda b: b"\xef\xbb\xbf" + b, 1, None, "byte-order mark"),
-    ("arms.csv", lambda b: b.replace(b",", b"\t"), 1, None, "not comma-separated"),
-    ("arms.csv", lambda b: b.replace(b",", b"|"), 1, None, "not comma-separated"),
-    ("studies.csv", lambda b: b.replace(b",", b";"), 1, None, "not comma-separated"),
+    ("arms.csv", lambda b: b.replace(b",", b"\t"), 1, None, "separated by tabs, not by commas"),
+    ("arms.csv", lambda b: b.replace(b",", b"|"), 1, None, "separated by '|', not by commas"),
+    ("studies.csv", lambda b: b.replace(b",", b";"), 1, None, "separated by ';' (semicolons), not by commas"),
     ("relapse.csv", lambda b: b"", None, None, "file is empty"),
     ("relapse.csv", lambda b: b" \r\n\n\t\n", None, None, "file is empty"),
     ("studies.csv", lambda b: b.split(b"\n")[0] + b"\n", None, None, "table has no data rows"),
@@ -345,18 +343,24 @@ def test_missing_data_folder_is_reported(tmp_path):
 
 
 def test_harmless_variations_still_load(tmp_path):
-    """Windows line ends, blank lines, padded cells, extra columns, TRUE/1.0: read, not refused."""
+    """What Excel's "CSV UTF-8" writes (a byte-order mark, Windows line ends), blank lines and rows
+    of empty cells, spaces around header names and cells, a free-text notes column, an unnamed
+    empty column, TRUE/1.0: read, not refused, and every value lands in its column."""
     d = copy_valid(tmp_path / "d")
     p = d / "outcomes_binary.csv"
     text = p.read_text(encoding="utf-8").replace(",madrs,15,30,", ", madrs , 15.0 ,  30,", 1)
-    text = text.replace("derivation\n", "derivation,comment\n", 1).replace("reported\n", "reported,\n")
-    p.write_bytes((text + "\n\n").replace("\n", "\r\n").encode("utf-8"))
+    text = text.replace("derivation\n", "derivation,notes,\n", 1).replace("reported\n", "reported,checked twice,\n")
+    text = text.replace(",total,", ", total ,", 1).replace("\nalpha2001,sal", "\n,,,,,,,,,,,,,,,\n\nalpha2001,sal", 1)
+    p.write_bytes(b"\xef\xbb\xbf" + (text + "\n\n").replace("\n", "\r\n").encode("utf-8"))
     edit_csv(d / "studies.csv", "parallel,true", "parallel,TRUE")
     ds = load_dataset(d)
-    row = ds["outcomes_binary"].iloc[0]
-    assert (row["scale"], row["events"], row["total"]) == ("madrs", 15, 30)
+    t = ds["outcomes_binary"]
+    row = t.iloc[0]
+    assert (row["study_id"], row["scale"], row["events"], row["total"]) == ("alpha2001", "madrs", 15, 30)
+    assert t["_row"].tolist()[:2] == [2, 5]  # rows 3 and 4 were empty: the next keeps its spreadsheet number
+    assert t["total"].sum() == 30 * 5 + 20 * 2 + 24
+    assert t["notes"].tolist()[0] == "checked twice"
     assert ds["studies"]["randomized"].tolist()[0] is True
-    assert "comment" in ds["outcomes_binary"].columns
 
 
 def test_one_message_lists_problems_of_several_tables_and_kinds(tmp_path):
@@ -389,13 +393,14 @@ _CLAIM = (
     [
         (_CLAIM.replace("rate.response.ketamine", "rate.response.placebo") + "}", "field 'metric': unknown metric"),
         (_CLAIM.replace("within", "about") + "}", "field 'rule': unknown rule 'about'"),
-        (_CLAIM + ", toleranse: 0.1}", "unknown field(s) ['toleranse']"),
+        (_CLAIM + ", toleranse: 0.1}", "unknown field(s) ['toleranse']; 'toleranse': did you mean 'tolerance'?"),
+        (_CLAIM.replace("within", "Within") + "}", "unknown rule 'Within' (did you mean 'within'?"),
         (_CLAIM.replace("quote: q, ", "") + "}", "missing field(s) ['quote']"),
         (_CLAIM.replace("claimed: 0.5", "claimed: [0.6, 0.4]") + "}", "field 'claimed': a range must be"),
         (_CLAIM.replace("claimed: 0.5", "claimed: half") + "}", "field 'claimed': 'half' is not a number"),
         (_CLAIM.replace("rule: within", "rule: arithmetic, expression: 'open(1)'") + "}", "field 'expression'"),
     ],
-    ids=["metric", "rule", "unknown-field", "missing-field", "range", "claimed", "expression"],
+    ids=["metric", "rule", "unknown-field", "rule-case", "missing-field", "range", "claimed", "expression"],
 )
 def test_bad_claims_entry_names_claim_and_field(tmp_path, entry, words):
     p = tmp_path / "claims.yaml"
@@ -418,6 +423,9 @@ def test_duplicate_claim_id_is_refused(tmp_path):
     [
         ("estimator", "REML", "at '(top level)': Additional properties are not allowed ('estimator' was unexpected)"),
         ("model.method", "reml", "at 'model.method': 'reml' is not one of"),
+        ("model.method", "Reml", "(did you mean 'REML'?)"),
+        ("modle", {"method": "REML"}, "('modle' was unexpected) ('modle': did you mean 'model'?)"),
+        ("model.tset", "knha", "('tset' was unexpected) ('tset': did you mean 'test'?)"),
         ("model.method", "FE", "at 'model.method': 'FE' is not one of"),
         ("handling.crossover", "drop", "at 'handling.crossover'"),
     ],

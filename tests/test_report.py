@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import ROOT, make_config, run_snakemake
+from helpers import ROOT
 from markupsafe import escape
 
 from ketamine_meta import report
@@ -297,11 +297,10 @@ def test_robustness_column_only_when_claims_have_one(tmp_path, claims):
 
 
 @pytest.mark.pipeline
-def test_workflow_publishes_the_report_without_run_paths(tmp_path):
-    """The rule on the small test data set: results/report.html, no path of this run in it."""
-    cfg = make_config(results_dir=str(tmp_path / "results"), work_dir=str(tmp_path / "work"))
-    proc = run_snakemake(cfg, tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def test_workflow_publishes_the_report_without_run_paths(test_data_run):
+    """The rule on the small test data set (the session's shared run): results/report.html, no
+    path of this run in it."""
+    tmp_path, _ = test_data_run
     html = (tmp_path / "results" / "report.html").read_text(encoding="utf-8")
     assert str(tmp_path) not in html
     page = Page(html)

@@ -1,6 +1,7 @@
 """The committed ``results/`` are what the committed code and data produce.
 
-Runs the whole pipeline on the shipped extraction into a temporary results folder and compares
+Runs the whole pipeline on the shipped extraction into a temporary results folder (the session's
+``shipped_run``, shared with the other tests of the shipped data) and compares
 every file with ``results/`` byte for byte; ``provenance.json`` (package versions, git state) is
 compared on its ``inputs`` and on its ``config`` without the keys naming this run's folders. A
 failure means the results were not regenerated after a change: run ``.venv/bin/snakemake -c2`` and
@@ -13,8 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
-from helpers import ROOT, run_snakemake
+from helpers import ROOT
 
 pytestmark = pytest.mark.pipeline
 
@@ -35,13 +35,8 @@ def published_files(folder: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def regenerated(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("regenerated")
-    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    cfg.update(results_dir=str(tmp / "results"), work_dir=str(tmp / "work"))
-    proc = run_snakemake(cfg, tmp)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return tmp / "results"
+def regenerated(shipped_run) -> Path:
+    return shipped_run
 
 
 def test_same_files_as_committed(regenerated):

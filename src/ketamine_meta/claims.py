@@ -38,6 +38,7 @@ from scipy import stats
 
 from .certainty import Evidence, grade
 from .errors import ConfigError
+from .suggest import closest, did_you_mean
 
 RULES = ("within", "at_least", "at_most", "ratio", "arithmetic", "equivalence", "direction")
 VERDICTS = ("reproduced", "inconclusive", "contradicted", "not_testable")
@@ -223,14 +224,19 @@ def load_claims(path: str | Path, seeds_dir: str | Path | None = None) -> list[C
         if missing:
             problems.append(f"{where}: missing field(s) {missing}")
         if unknown:
-            problems.append(f"{where}: unknown field(s) {unknown} (allowed: {list(REQUIRED + OPTIONAL)})")
+            near = "".join(
+                f"; '{f}': {did_you_mean(f, REQUIRED + OPTIONAL)}" for f in unknown if closest(f, REQUIRED + OPTIONAL)
+            )
+            problems.append(f"{where}: unknown field(s) {unknown}{near} (allowed: {list(REQUIRED + OPTIONAL)})")
         if missing:
             continue
         if entry["claim_id"] in seen:
             problems.append(f"{where}, field 'claim_id': duplicate id")
         seen.add(entry["claim_id"])
         if entry["rule"] not in RULES:
-            problems.append(f"{where}, field 'rule': unknown rule '{entry['rule']}' (use one of {RULES})")
+            near = did_you_mean(str(entry["rule"]), RULES)
+            near = f"{near} " if near else ""
+            problems.append(f"{where}, field 'rule': unknown rule '{entry['rule']}' ({near}use one of {RULES})")
         for fld in ("metric", "source_metric"):
             if fld in entry and entry[fld] is not None and metric_family(str(entry[fld])) is None:
                 problems.append(f"{where}, field '{fld}': unknown metric '{entry[fld]}' (see config/README.md)")

@@ -14,6 +14,7 @@ import jsonschema
 import yaml
 
 from .errors import ConfigError
+from .suggest import closest, did_you_mean
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -28,12 +29,24 @@ def validate_config(cfg: dict, source: str = "config") -> dict:
     problems = []
     for err in sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))):
         where = ".".join(map(str, err.absolute_path)) or "(top level)"
-        problems.append(f"{source}: at '{where}': {err.message}")
+        problems.append(f"{source}: at '{where}': {err.message}{_suggestion(err)}")
     if not problems:
         problems += _semantic(cfg, source)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
     return cfg
+
+
+def _suggestion(err: jsonschema.ValidationError) -> str:
+    """' (did you mean ...?)' for a mistyped key or value, else ''."""
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        known = list(err.schema.get("properties", {}))
+        hints = [f"'{k}': {did_you_mean(k, known)}" for k in err.instance if k not in known and closest(k, known)]
+        return f" ({'; '.join(hints)})" if hints else ""
+    if err.validator == "enum" and isinstance(err.instance, str):
+        hint = did_you_mean(err.instance, [str(v) for v in err.validator_value])
+        return f" ({hint})" if hint else ""
+    return ""
 
 
 def _semantic(cfg: dict, source: str) -> list[str]:

@@ -41,17 +41,32 @@ class Problem:
 
 
 class InputError(KetamineMetaError):
-    """Bad input: one or more :class:`Problem` s, all reported together."""
+    """Bad input: one or more :class:`Problem` s, all reported together.
+
+    The message starts with the count, then lists the problems sorted by file and row (whole-file
+    problems first, then the header, then the rows in spreadsheet order); beyond
+    :data:`MAX_PROBLEMS_SHOWN` the rest are summarised per file and column, so none is left unsaid.
+    """
 
     def __init__(self, problems: list[Problem]):
         if not problems:
             raise ValueError("InputError needs at least one problem")
-        self.problems = list(problems)
+        self.problems = sorted(problems, key=lambda p: (p.file, -1 if p.row is None else p.row))
         shown = self.problems[:MAX_PROBLEMS_SHOWN]
-        lines = [f"{len(self.problems)} problem(s) in the input:"]
+        files = len({p.file for p in self.problems})
+        lines = [f"{len(self.problems)} problem(s) in {files} input file(s):"]
         lines += [f"  - {p}" for p in shown]
-        if len(self.problems) > len(shown):
-            lines.append(f"  ... and {len(self.problems) - len(shown)} more")
+        rest = self.problems[len(shown) :]
+        if rest:
+            lines.append(f"  ... and {len(rest)} more:")
+            groups: dict[tuple[str, str | None], list[Problem]] = {}
+            for p in rest:
+                groups.setdefault((p.file, p.column), []).append(p)
+            for (file, column), ps in groups.items():
+                rows = sorted({p.row for p in ps if p.row is not None})
+                where = f"column '{column}'" if column else "whole rows"
+                span = f", rows {rows[0]}-{rows[-1]}" if rows else ""
+                lines.append(f"    {file}, {where}{span}: {len(ps)} problem(s), e.g. {ps[0].rule}")
         super().__init__("\n".join(lines))
 
 

@@ -3,23 +3,44 @@
 Each table is described once, in :data:`TABLES`, as a list of :class:`Column` rules; the loader
 checks every cell against them and collects *all* problems of a data set before raising one
 :class:`~ketamine_meta.errors.InputError`. Cross-table rules (an arm that names an unknown study,
-an outcome row that names an unknown arm) are checked in :func:`load_dataset`.
+an outcome row that names an unknown arm, a contrast whose arms have the wrong roles) are checked
+in :func:`load_dataset` on the rows that parsed, whatever else failed (:mod:`.checks`).
+
+Every column a file may have is declared here: a header cell that names no declared column is an
+error with a "did you mean" (:mod:`.suggest`), never ignored. Free-form columns are those of kind
+``str`` (any text is accepted: labels, citations, definitions, provenance text); ``notes``
+(:data:`NOTES`) is the free-text column every table may carry for anything else, and the pipeline
+never reads it. A new column is added to its table here (``required=False`` when old extractions
+lack it) and to the table in config/README.md, Input tables.
+
+The bytes of a file are read by :mod:`.csvfile` (UTF-8 with or without a byte-order mark; other
+delimiters, decimal commas and encodings are refused with the Excel/LibreOffice setting to change).
 
 Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2.
 """
 
 from __future__ import annotations
 
-import csv
-import io as _io
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from .checks import (
+    ROW_COLUMN,
+    ReadTable,
+    cross_problems,
+    header_problems,
+    key_problems,
+    number_hint,
+    token_hint,
+    unnamed_column_problems,
+    value_hint,
+)
+from .csvfile import read_raw
 from .errors import InputError, Problem
 
 #: Codes allowed in ``derivation`` (several may be joined with ``+``; free text may follow ``:``).
@@ -50,8 +71,6 @@ MAX_INT = 2**53
 #: Largest magnitude of a score, SD or SE: no depression scale comes near it, and beyond ~1e154 the
 #: squared SD in the pooled variance overflows to infinity.
 MAX_SCORE = 1e12
-#: Column the loader adds to every record (the spreadsheet row); a header may not use it.
-ROW_COLUMN = "_row"
 
 
 @dataclass(frozen=True)
@@ -105,12 +124,26 @@ class TableSpec:
         return f"{self.name}.csv"
 
 
+def _reads(*columns: str):
+    """Declare the columns a row check reads: it is skipped on a row where one of them failed its
+    own rule (or is missing from the header), so one bad cell is reported once, not again as a
+    consequence ("neither se nor CI" after an se of "0,2")."""
+
+    def mark(check):
+        check.reads = frozenset(columns)
+        return check
+
+    return mark
+
+
+@_reads("events", "total")
 def _events_le_total(r: dict) -> list[tuple[str, str, str]]:
     if r.get("events") is not None and r.get("total") is not None and r["events"] > r["total"]:
         return [("events", f"events ({r['events']}) exceed total ({r['total']})", "events <= total")]
     return []
 
 
+@_reads("se", "sd", "n")
 def _se_needs_n(r: dict) -> list[tuple[str, str, str]]:
     # a mean without SD/SE or n is kept as printed (a gap is a gap) but cannot enter an SMD
     if r.get("se") is not None and r.get("sd") is None and r.get("n") is None:
@@ -121,6 +154,7 @@ def _se_needs_n(r: dict) -> list[tuple[str, str, str]]:
 def _time_unless(column: str, allowed) -> Callable[[dict], list[tuple[str, str, str]]]:
     """time_h / time_anchor may be empty only when ``column`` says the row is not tied to a time."""
 
+    @_reads(column, "time_h", "time_anchor")
     def check(r: dict) -> list[tuple[str, str, str]]:
         if allowed(r.get(column)):
             return []
@@ -133,6 +167,7 @@ def _time_unless(column: str, allowed) -> Callable[[dict], list[tuple[str, str, 
     return check
 
 
+@_reads("se", "ci_low", "ci_high")
 def _se_or_ci(r: dict) -> list[tuple[str, str, str]]:
     out = []
     lo, hi = r.get("ci_low"), r.get("ci_high")
@@ -143,6 +178,15 @@ def _se_or_ci(r: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+@_reads(
+    "n_responders",
+    "n_relapsed",
+    "proportion_relapsed",
+    "median_days_to_relapse",
+    "mean_days_to_relapse",
+    "followup_days",
+    "relapse_definition",
+)
 def _relapse_counts(r: dict) -> list[tuple[str, str, str]]:
     out = []
     n, k = r.get("n_responders"), r.get("n_relapsed")
@@ -172,6 +216,7 @@ def _relapse_counts(r: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+@_reads("measure", "events", "total", "mean")
 def _ae_value(r: dict) -> list[tuple[str, str, str]]:
     if r.get("measure") == "proportion":
         need = [c for c in ("events", "total") if r.get(c) is None]
@@ -210,12 +255,17 @@ AE_EVENTS = (
 )
 
 
+@_reads("median_ci_low", "median_ci_high")
 def _median_ci(r: dict) -> list[tuple[str, str, str]]:
     lo, hi = r.get("median_ci_low"), r.get("median_ci_high")
     if lo is not None and hi is not None and lo > hi:
         return [("median_ci_low", f"median_ci_low ({lo}) is above median_ci_high ({hi})", "swap")]
     return []
 
+
+#: The free-text column every table may carry: anything an extractor wants a reader to know about
+#: the row. The pipeline never reads it (studies.csv's ``notes`` is the same, and required).
+NOTES = Column("notes", required=False, nullable=True, hint="free text; the pipeline does not read it")
 
 #: Kinds of model-adjusted estimate (Cochrane Handbook 10.5.2: ANCOVA-type estimates are preferred
 #: when baselines differ).
@@ -269,6 +319,7 @@ ARMS = TableSpec(
         Column("dose_mg", "float", nullable=True, min=0),
         Column("n_randomized", "int", nullable=True, min=1),
         *_prov(),
+        NOTES,
     ),
     key=("study_id", "arm_id"),
     min_rows=1,
@@ -288,6 +339,7 @@ OUTCOMES_BINARY = TableSpec(
         Column("total", "int", min=1),
         _PERIOD,
         *_prov(),
+        NOTES,
     ),
     key=("study_id", "arm_id", "outcome", "time_h", "time_anchor", "window", "scale", "definition"),
     row_checks=(_events_le_total, _time_unless("window", bool)),
@@ -316,6 +368,7 @@ OUTCOMES_CONTINUOUS = TableSpec(
         ),
         _PERIOD,
         *_prov(),
+        NOTES,
     ),
     key=("study_id", "arm_id", "time_h", "time_anchor", "scale", "measure", "crossover_period"),
     row_checks=(_se_needs_n,),
@@ -366,6 +419,7 @@ CONTRASTS = TableSpec(
         ),
         _PERIOD,
         *_prov(),
+        NOTES,
     ),
     key=(
         "study_id",
@@ -414,6 +468,7 @@ RELAPSE = TableSpec(
         Column("mean_days_sd", "float", required=False, nullable=True, min=0),
         Column("relapse_definition", nullable=True),
         *_prov(),
+        NOTES,
     ),
     key=("study_id", "condition", "induction", "followup_days", "relapse_definition"),
     row_checks=(_relapse_counts, _median_ci),
@@ -429,6 +484,7 @@ SCREENING = TableSpec(
         Column("decision", "enum", choices=("included", "excluded")),
         Column("reason"),
         Column("overlaps_with", nullable=True),
+        NOTES,
     ),
     key=("study_id",),
     required_file=False,
@@ -444,6 +500,7 @@ REFERENCE_VALUES = TableSpec(
         Column("scale", nullable=True),
         Column("description", nullable=True),
         *_prov(),
+        NOTES,
     ),
     key=("quantity",),
     required_file=False,
@@ -463,6 +520,7 @@ RISK_OF_BIAS = TableSpec(
             hint="cochrane_cd011612, cochrane_cd011611, other_review:<name> or project",
         ),
         *_prov(derivation=False),
+        NOTES,
     ),
     key=("study_id", "domain", "assessor"),
     required_file=False,
@@ -485,6 +543,7 @@ ADVERSE_EVENTS = TableSpec(
         Column("n", "int", nullable=True, min=1),
         Column("unit", nullable=True),
         *_prov(),
+        NOTES,
     ),
     key=("study_id", "arm_id", "event", "measure", "time_h", "time_anchor", "scale"),
     required_file=False,
@@ -524,12 +583,12 @@ def _parse_cell(col: Column, raw: str):
         if not col.pattern.match(text):
             # every problem says how to fix it (README); most token columns had no hint of their own
             hint = col.hint or "lowercase letters, digits and _ . + - only, starting with a letter or digit"
-            return None, f"value '{text}' does not match {col.pattern.pattern}", hint
+            return None, f"value '{text}' does not match {col.pattern.pattern}", token_hint(text, col.pattern) + hint
         return text, None, None
     if col.kind == "enum":
         if text not in col.choices:
             allowed = ", ".join(col.choices)
-            return None, f"unknown value '{text}'", f"use one of: {allowed}"
+            return None, f"unknown value '{text}'", f"{value_hint(text, col.choices)}use one of: {allowed}"
         return text, None, None
     if col.kind == "bool":
         low = text.lower()
@@ -545,7 +604,8 @@ def _parse_cell(col: Column, raw: str):
         bad = [c for c in codes if c not in DERIVATION_CODES]
         if bad:
             allowed = ", ".join(sorted(DERIVATION_CODES))
-            return None, f"unknown derivation code(s) {bad}", f"start with one of: {allowed}"
+            near = "".join(value_hint(c, sorted(DERIVATION_CODES)) for c in bad)
+            return None, f"unknown derivation code(s) {bad}", f"{near}start with one of: {allowed}"
         return text, None, None
     if col.kind in ("int", "float"):
         try:
@@ -553,7 +613,10 @@ def _parse_cell(col: Column, raw: str):
         except ValueError:
             value = None
         if value is None or (math.isfinite(value) and not NUMBER_RE.match(text)):
-            return None, f"'{text}' is not a number", "write a plain number such as 12 or 0.5"
+            known = number_hint(col.name, text, col.nullable)
+            if known:
+                return None, *known
+            return None, f"'{text}' is not a number", "write a plain number such as 12 or 0.5, one number per cell"
         if not math.isfinite(value):
             return None, f"'{text}' is not a finite number", "NaN and inf are not allowed; leave empty"
         if col.kind == "int":
@@ -571,89 +634,66 @@ def _parse_cell(col: Column, raw: str):
     raise ValueError(f"unknown column kind {col.kind}")  # programming error, not user input
 
 
-def _read_raw(path: Path, display: str) -> tuple[list[str], list[list[str]], list[Problem]]:
+def _read(path: Path, spec: TableSpec, display: str) -> tuple[ReadTable, list[Problem], list[str]]:
+    """Every row of one table with the cells that parsed, and every problem found in it."""
+    table = ReadTable(display)
+    if not path.exists():
+        return table, [Problem(display, None, None, "file is missing", f"create {spec.filename}")], []
     try:
         data = path.read_bytes()
     except OSError as exc:  # a folder named like the table, no permission, ...: a problem, not a crash
-        return [], [], [Problem(display, None, None, f"cannot be read ({exc.strerror})", "make it a readable file")]
-    if not data.strip():
-        return [], [], [Problem(display, None, None, "file is empty", "write at least the header row")]
-    if data.startswith(b"\xef\xbb\xbf"):
-        return (
-            [],
-            [],
-            [Problem(display, 1, None, "file starts with a byte-order mark (BOM)", "save as UTF-8 without BOM")],
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return [], [], [Problem(display, line, None, "not valid UTF-8", "save the file as UTF-8")]
-    try:
-        rows = list(csv.reader(_io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        return [], [], [Problem(display, None, None, f"not parseable as CSV: {exc}", "check quoting")]
-    if not any(cell.strip() for cell in rows[0]):
-        # otherwise every column would be reported missing, which hides the real mistake
-        return [], [], [Problem(display, 1, None, "first line is blank", "put the header row on line 1")]
-    header = [h.strip() for h in rows[0]]
-    if len(header) == 1 and any(d in header[0] for d in (";", "\t", "|")):
-        return [], [], [Problem(display, 1, None, "header is not comma-separated", "use ',' as the delimiter")]
-    return header, rows[1:], []
-
-
-def read_table(path: str | Path, spec: TableSpec, display: str | None = None) -> pd.DataFrame:
-    """Read one contract table and validate every cell, raising all problems at once.
-
-    Returns a DataFrame with typed columns (numbers as floats or nullable integers, empty cells
-    as missing) and an extra column ``_row`` holding the spreadsheet row of each record.
-    """
-    path = Path(path)
-    display = display or str(path)
-    if not path.exists():
-        raise InputError([Problem(display, None, None, "file is missing", f"create {spec.filename}")])
-    header, rows, problems = _read_raw(path, display)
-    if problems:
-        raise InputError(problems)
-    problems = _check_header(header, spec, display)
-    if problems:
-        raise InputError(problems)
+        return table, [Problem(display, None, None, f"cannot be read ({exc.strerror})", "make it a readable file")], []
+    raw = read_raw(data, display)
+    problems = list(raw.problems)
+    if not raw.readable:
+        return table, problems, []
+    header = raw.header
+    head_problems, missing = header_problems(header, spec.columns, display)
+    problems += head_problems + unnamed_column_problems(header, raw.rows, display)
+    table.readable = True
     cols = {c.name: c for c in spec.columns}
-    records = []
-    for i, raw in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in raw):
-            continue  # blank lines are harmless
-        if len(raw) != len(header):
+    for i, cells in raw.rows:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines are harmless; rows keep their spreadsheet numbers
+        if len(cells) != len(header):
             problems.append(
                 Problem(
                     display,
                     i,
                     None,
-                    f"row has {len(raw)} fields but the header has {len(header)}",
-                    "quote fields that contain commas",
+                    f"row has {len(cells)} fields but the header has {len(header)}",
+                    "a cell holds an unquoted comma (a decimal comma such as 18,5, or text): write decimals with a "
+                    "point and put text with commas in double quotes (spreadsheets do this when they save as CSV)",
                 )
             )
             continue
-        rec: dict = {"_row": i}
-        for name, cell in zip(header, raw):
+        rec: dict = {ROW_COLUMN: i}
+        failed = set(missing)
+        for name, cell in zip(header, cells):
             col = cols.get(name)
             if col is None:
-                rec[name] = cell.strip() or None  # extra columns are allowed by the contract
-                continue
+                continue  # an unknown or unnamed column: reported with the header
             value, err, hint = _parse_cell(col, cell)
             if err:
                 problems.append(Problem(display, i, name, err, hint or ""))
+                failed.add(name)
             rec[name] = value
         for check in spec.row_checks:
+            if failed & getattr(check, "reads", frozenset()):
+                continue  # the cell it needs is already reported
             for column, err, hint in check(rec):
                 problems.append(Problem(display, i, column, err, hint))
-        records.append(rec)
-    if len(records) < spec.min_rows and not problems:
+        table.records.append(rec)
+        if failed:
+            table.failed[i] = failed
+    if len(table.records) < spec.min_rows and not problems:
         problems.append(Problem(display, None, None, "table has no data rows", "add at least one row"))
-    problems += _check_keys(records, spec, display)
-    if problems:
-        raise InputError(problems)
-    df = pd.DataFrame.from_records(records, columns=["_row", *header])
+    problems += key_problems(table.records, spec.key, table.failed, display)
+    return table, problems, [h for h in header if h in cols]
+
+
+def _frame(table: ReadTable, spec: TableSpec, header: list[str]) -> pd.DataFrame:
+    df = pd.DataFrame.from_records(table.records, columns=[ROW_COLUMN, *header])
     for c in spec.columns:
         if c.name in df and c.kind == "int":
             df[c.name] = df[c.name].astype("Int64")
@@ -665,39 +705,17 @@ def read_table(path: str | Path, spec: TableSpec, display: str | None = None) ->
     return df
 
 
-def _check_header(header: Sequence[str], spec: TableSpec, display: str) -> list[Problem]:
-    problems = []
-    seen = set()
-    for name in header:
-        if name in seen:
-            problems.append(Problem(display, 1, name, "column appears twice", "delete one of them"))
-        if name == ROW_COLUMN:  # it would overwrite the row numbers every message relies on
-            problems.append(Problem(display, 1, name, "column name is reserved by the loader", "rename the column"))
-        seen.add(name)
-    for col in spec.columns:
-        if col.required and col.name not in seen:
-            problems.append(Problem(display, 1, col.name, "required column is missing", "add it to the header"))
-    return problems
+def read_table(path: str | Path, spec: TableSpec, display: str | None = None) -> pd.DataFrame:
+    """Read one contract table and validate every cell, raising all problems at once.
 
-
-def _check_keys(records: list[dict], spec: TableSpec, display: str) -> list[Problem]:
-    problems = []
-    first: dict[tuple, int] = {}
-    for rec in records:
-        key = tuple(rec.get(k) for k in spec.key)
-        if key in first:
-            problems.append(
-                Problem(
-                    display,
-                    rec["_row"],
-                    spec.key[0],
-                    f"duplicate key {dict(zip(spec.key, key))} (first at row {first[key]})",
-                    "delete or merge the duplicate row",
-                )
-            )
-        else:
-            first[key] = rec["_row"]
-    return problems
+    Returns a DataFrame with typed columns (numbers as floats or nullable integers, empty cells
+    as missing) and an extra column ``_row`` holding the spreadsheet row of each record.
+    """
+    path = Path(path)
+    table, problems, header = _read(path, spec, display or str(path))
+    if problems:
+        raise InputError(problems)
+    return _frame(table, spec, header)
 
 
 @dataclass(frozen=True)
@@ -716,81 +734,26 @@ class Dataset:
 
 
 def load_dataset(data_dir: str | Path) -> Dataset:
-    """Load and validate all contract tables of ``data_dir`` (problems of all tables together)."""
+    """Load and validate all contract tables of ``data_dir``.
+
+    Every table is read and checked, and the references between tables are checked on the rows
+    that parsed, whatever else failed; all problems are raised together in one
+    :class:`~ketamine_meta.errors.InputError` (sorted by file and row).
+    """
     data_dir = Path(data_dir)
-    problems: list[Problem] = []
-    tables: dict[str, pd.DataFrame] = {}
     if not data_dir.is_dir():
         raise InputError([Problem(str(data_dir), None, None, "data directory does not exist", "")])
+    problems: list[Problem] = []
+    read: dict[str, tuple[ReadTable, list[str]]] = {}
     for name, spec in TABLES.items():
         path = data_dir / spec.filename
         if not path.exists() and not spec.required_file:
             continue
-        try:
-            tables[name] = read_table(path, spec, display=str(path))
-        except InputError as err:
-            problems += err.problems
-    if not problems:
-        problems += _cross_checks(tables, data_dir)
+        table, found, header = _read(path, spec, str(path))
+        problems += found
+        read[name] = (table, header)
+    problems += cross_problems({name: table for name, (table, _) in read.items()})
     if problems:
         raise InputError(problems)
+    tables = {name: _frame(table, TABLES[name], header) for name, (table, header) in read.items()}
     return Dataset(data_dir, tables)
-
-
-def _cross_checks(t: dict[str, pd.DataFrame], data_dir: Path) -> list[Problem]:
-    problems = []
-    studies = set(t["studies"]["study_id"])
-    arms = set(zip(t["arms"]["study_id"], t["arms"]["arm_id"]))
-
-    def fname(name: str) -> str:
-        return str(data_dir / TABLES[name].filename)
-
-    for name in ("arms", "outcomes_binary", "outcomes_continuous", "contrasts", "relapse", "risk_of_bias",
-                 "adverse_events"):  # fmt: skip
-        if name not in t:
-            continue
-        for _, r in t[name].iterrows():
-            if r["study_id"] not in studies:
-                problems.append(
-                    Problem(
-                        fname(name),
-                        r["_row"],
-                        "study_id",
-                        f"study '{r['study_id']}' is not in studies.csv",
-                        "add the study or fix the id",
-                    )
-                )
-    for name, arm_cols in (
-        ("outcomes_binary", ("arm_id",)),
-        ("outcomes_continuous", ("arm_id",)),
-        ("contrasts", ("treatment_arm", "control_arm")),
-        ("adverse_events", ("arm_id",)),
-    ):
-        if name not in t:
-            continue
-        for _, r in t[name].iterrows():
-            for col in arm_cols:
-                if r["study_id"] in studies and (r["study_id"], r[col]) not in arms:
-                    problems.append(
-                        Problem(
-                            fname(name),
-                            r["_row"],
-                            col,
-                            f"arm '{r[col]}' of study '{r['study_id']}' is not in arms.csv",
-                            "add the arm or fix the id",
-                        )
-                    )
-    if "screening" in t:
-        screened = set(t["screening"]["study_id"])
-        for _, r in t["studies"].iterrows():
-            if r["study_id"] not in screened:
-                problems.append(
-                    Problem(
-                        fname("studies"),
-                        r["_row"],
-                        "study_id",
-                        f"study '{r['study_id']}' is missing from screening.csv",
-                        "log every included study in screening.csv",
-                    )
-                )
-    return problems

@@ -30,6 +30,7 @@ from . import (
     timecourse,
 )
 from .config import load_config
+from .errors import ConfigError, InputError, KetamineMetaError
 from .io import TABLES, load_dataset
 
 
@@ -63,13 +64,25 @@ def effect_methods_phrase(cfg: dict) -> str:
 def validate(config_path, report_path) -> None:
     """Load every input once; any problem raises before a result is written."""
     cfg = load_config(config_path)
-    ds = load_dataset(cfg["data_dir"])
     seeds = cfg["seeds_dir"]
     if seeds and not Path(seeds).is_dir():
         # a clone without ../shared beside it: the quotes cannot be checked, everything else can
         logging.warning("seeds_dir %s not found: claim quotes not checked against the documents", seeds)
         seeds = ""
-    registry = claims.load_claims(cfg["claims_file"], seeds_dir=seeds or None)
+    # the data and the claims registry are both checked, so one run reports the problems of both
+    failures: list[KetamineMetaError] = []
+    try:
+        ds = load_dataset(cfg["data_dir"])
+    except InputError as err:
+        failures.append(err)
+    try:
+        registry = claims.load_claims(cfg["claims_file"], seeds_dir=seeds or None)
+    except ConfigError as err:
+        failures.append(err)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        raise KetamineMetaError("\n".join(map(str, failures)))
     lines = [f"data_dir: {cfg['data_dir']}", f"quotes checked against: {seeds or 'nothing (no seeds_dir)'}"]
     lines += [f"{name}.csv: {len(df)} rows" for name, df in ds.tables.items()]
     lines.append(f"claims: {len(registry)} entries in {cfg['claims_file']}")

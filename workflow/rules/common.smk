@@ -1,6 +1,7 @@
 # Shared paths and the resolved configuration. Every job writes into the staging folder WORK;
 # only the last rule (publish) copies a complete, successful run into RESULTS, so a failed run
 # leaves the previous results untouched.
+import atexit
 import json
 import re
 import sys
@@ -50,3 +51,43 @@ def _python():
 def step(name):
     """Shell prefix of a workflow step script (runs outside Snakemake as well)."""
     return f"{_python()} {SCRIPTS}/{name}.py"
+
+
+def report_failure(snakemake_log, out=sys.stderr, max_lines=8):
+    """What a failed run prints last (called by the Snakefile's ``onerror``): which step failed,
+    the first lines of its message and where the whole message is. Snakemake prints its own
+    "At least one job did not complete successfully" after the handler, so the one-line summary
+    is printed again when the process exits, as the very last line.
+    """
+    logs = (
+        [snakemake_log] if isinstance(snakemake_log, str) else list(snakemake_log or [])
+    )
+    text = "".join(
+        Path(p).read_text(encoding="utf-8", errors="replace")
+        for p in logs
+        if Path(p).is_file()
+    )
+    # "rul[e]": the literal words would make `snakemake --lint` see a rule in this file
+    failed = dict(re.findall(r"Error in rul[e] (\w+):\n(?:.*\n)*?\s+log: (\S+)", text))
+    lines, last = [], []
+    for rule_name, job_log in failed.items():
+        body = (
+            Path(job_log).read_text(encoding="utf-8", errors="replace")
+            if Path(job_log).is_file()
+            else ""
+        )
+        first = [l for l in body.splitlines() if l.strip() and not l.startswith("INFO")]
+        lines.append(
+            f"ketamine-meta: step '{rule_name}' failed; its message is in {job_log}"
+        )
+        lines += [f"  {l}" for l in first[:max_lines]]
+        head = first[0].removeprefix("ERROR ").rstrip(":") if first else "see the log"
+        last.append(f"step '{rule_name}' failed ({head}); full message in {job_log}")
+    if not failed:
+        last.append(f"the run failed; see Snakemake's log {', '.join(logs)}")
+    results = f"nothing was published, {RESULTS}/ is as it was"
+    lines.append(f"ketamine-meta: {results}")
+    print("\n".join(lines), file=out)
+    atexit.register(
+        print, f"ketamine-meta FAILED: {'; '.join(last)}; {results}", file=out
+    )
