@@ -73,6 +73,7 @@ METRIC_PATTERNS = {
         rf"^timecourse\.(first_distinguishable|peak|last_distinguishable)\.{_T}\.(single|repeated)$"
     ),
     "study": re.compile(rf"^study\.[a-z]+[0-9]{{4}}[a-z]?\.{_T}\.(ketamine|control|single_arm)\.{_T}$"),
+    "study_effect": re.compile(rf"^study_effect\.[a-z]+[0-9]{{4}}[a-z]?\.{_T}\.{_T}\.{_T}$"),
     "arithmetic": re.compile(r"^arithmetic$"),
     "none": re.compile(r"^none$"),
 }

@@ -28,6 +28,7 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from . import effects
+from .analyses import to_reporting_scale
 
 METRIC_COLUMNS = [
     "metric",
@@ -471,6 +472,17 @@ def _timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list
 
 def _study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
     rows = []
+    z = effects.Z975
+    # one study's comparative effect: study_effect.<study>.<outcome>.<effect>.<bin> (z interval, as escalc)
+    for _, r in es[es["group"] == "contrast"].drop_duplicates(["study_id", "outcome", "effect", "time_bin"]).iterrows():
+        se = math.sqrt(r["vi"])
+        est, lo, hi = (float(x) for x in to_reporting_scale(r["effect"], [r["yi"], r["yi"] - z * se, r["yi"] + z * se]))
+        rows.append({"metric": f"study_effect.{r['study_id']}.{r['outcome']}.{r['effect']}.{r['time_bin']}",
+                     "value": est, "ci_low": lo, "ci_high": hi, "interval": "ci", "k": 1, "scale": "identity",
+                     "n_participants": r.get("n_participants"), "studies": r["study_id"], "analysis_id": "",
+                     "unit": r["effect"], "figure": "",
+                     "description": f"{r['study_id']} {EFFECT_WORDS.get(r['effect'], r['effect'])} for {r['outcome']} "
+                     f"at {_bin_label(cfg, r['time_bin'])} ({r['comparison']}; 95% z interval)"})  # fmt: skip
     rates = es[es["effect"] == "logit_p"]
     for _, r in rates.iterrows():
         x, n = int(r["events_treatment"]), int(r["n_treatment"])
