@@ -314,42 +314,45 @@ def judge(c: Claim, est: float, lo_u: float, hi_u: float, cfg: dict, iv_word: st
         d = max(d, 2)
     e, lo, hi = r(est), r(lo_u), r(hi_u)
     f = lambda x: _fmt(x, d)  # noqa: E731
+    # a single value (no interval printed) is "the value", an interval "its 95% CI"
+    whole = "the value" if iv_word == "value" else f"its whole {iv_word}"
+    its = "the value" if iv_word == "value" else f"its {iv_word}"
     if c.rule == "direction":
         null = float(c.claimed)
         if lo > null:
-            return "reproduced", f"its {iv_word} excludes no effect ({f(null)}) in the claimed direction"
+            return "reproduced", f"{its} excludes no effect ({f(null)}) in the claimed direction"
         if hi < null:
-            return "contradicted", f"its {iv_word} excludes no effect ({f(null)}) in the opposite direction"
-        return "inconclusive", f"its {iv_word} includes no effect ({f(null)}), so the data cannot show it"
+            return "contradicted", f"{its} excludes no effect ({f(null)}) in the opposite direction"
+        return "inconclusive", f"{its} includes no effect ({f(null)}), so the data cannot show it"
     if c.rule == "equivalence":
         a, b = _range(c, cfg)
         target = f"the equivalence margin {f(a)} to {f(b)}"
         if a <= lo and hi <= b:
-            return "reproduced", f"its {iv_word} lies inside {target} (two one-sided tests)"
+            return "reproduced", f"{its} lies inside {target} (two one-sided tests)"
         if hi < a or lo > b:
-            return "contradicted", f"its {iv_word} lies wholly outside {target}"
-        return "inconclusive", f"its {iv_word} extends beyond {target}, so equivalence is not shown"
+            return "contradicted", f"{its} lies wholly outside {target}"
+        return "inconclusive", f"{its} extends beyond {target}, so equivalence is not shown"
     if c.rule in ("within", "ratio"):
         a, b = _range(c, cfg)
         target = f"the claimed {f(a)} to {f(b)}"
         where = "inside" if a <= e <= b else "outside"
         if a <= lo and hi <= b:
-            return "reproduced", f"its whole {iv_word} lies inside {target}"
+            return "reproduced", f"{whole} lies inside {target}"
         if hi < a or lo > b:
-            return "contradicted", f"its {iv_word} lies wholly outside {target}"
-        return "inconclusive", f"the estimate is {where} {target} but its {iv_word} straddles it"
+            return "contradicted", f"{its} lies wholly outside {target}"
+        return "inconclusive", f"the estimate is {where} {target} but {its} straddles it"
     cl = float(c.claimed)
     if c.rule == "at_least":
         if lo >= cl:
-            return "reproduced", f"its whole {iv_word} is at or above the claimed {f(cl)}"
+            return "reproduced", f"{whole} is at or above the claimed {f(cl)}"
         if hi < cl:
-            return "contradicted", f"its whole {iv_word} is below the claimed {f(cl)}"
-        return "inconclusive", f"its {iv_word} straddles the claimed {f(cl)}"
+            return "contradicted", f"{whole} is below the claimed {f(cl)}"
+        return "inconclusive", f"{its} straddles the claimed {f(cl)}"
     if hi <= cl:  # at_most
-        return "reproduced", f"its whole {iv_word} is at or below the claimed {f(cl)}"
+        return "reproduced", f"{whole} is at or below the claimed {f(cl)}"
     if lo > cl:
-        return "contradicted", f"its whole {iv_word} is above the claimed {f(cl)}"
-    return "inconclusive", f"its {iv_word} straddles the claimed {f(cl)}"
+        return "contradicted", f"{whole} is above the claimed {f(cl)}"
+    return "inconclusive", f"{its} straddles the claimed {f(cl)}"
 
 
 def interval_at(m: pd.Series, level: float) -> tuple[float, float]:
