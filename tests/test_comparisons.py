@@ -178,3 +178,24 @@ def test_printed_contrast_of_one_dose_arm_is_not_used_when_arms_are_combined(tmp
 )
 def test_time_bins_are_left_open_right_closed(t, expected):
     assert assign_bin(t, make_config()["time_bins"]) == expected
+
+
+def test_within_person_d_of_a_crossover_is_rescaled_with_the_paired_variance(tmp_path):
+    """A printed within-person d (MD / SD of differences) of N = 20 participants: SMD = d sqrt(2(1-r)),
+    variance (1/N + SMD^2/2N) 2(1-r), whatever CI the paper printed (session 1 used the printed CI of a
+    mixed model, a variance ~4x too small). r = 0.2 makes the rescaling visible."""
+    d = copy_valid(tmp_path / "d")
+    path = d / "contrasts.csv"
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[0] += ",paired"
+    text[1] = text[1].replace(",md,6.0,2.5,,,,,madrs,", ",smd,0.8,,0.7,0.9,,,madrs,") + ",true"
+    text[2] += ","
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    cfg = make_config()
+    cfg["handling"]["crossover_r"] = 0.2
+    r = _one(build_effect_sizes(load_dataset(d), cfg)[0], study_id="gamma2003", outcome="depression")
+    g = 0.8 * np.sqrt(2 * 0.8)
+    assert r["yi"] == pytest.approx(g, abs=1e-12)
+    assert r["vi"] == pytest.approx((1 / 20 + g**2 / 40) * 2 * 0.8, abs=1e-12)  # N = 20 who had both conditions
+    assert {"paired_to_between", "paired_variance"} <= set(r["conversions"].split(";"))
+    assert "se_from_ci_t" not in r["conversions"]  # the printed CI is not used for a paired d
