@@ -14,6 +14,7 @@ import yaml
 from helpers import ROOT, run_snakemake
 from scipy.special import expit
 
+from ketamine_meta.claims import metric_family
 from ketamine_meta.pooling import rma
 
 pytestmark = pytest.mark.pipeline
@@ -147,7 +148,12 @@ def test_shipped_central_claims_carry_the_numbers_of_their_metrics(shipped):
             err_msg=cid,
         )
         if claim["rule"] in ("within", "ratio") and claim["basis"] != "one study":
-            lo, hi = yaml.safe_load(str(claim["claimed"]))
+            claimed = yaml.safe_load(str(claim["claimed"]))
+            if not isinstance(claimed, list):  # a scalar: +- its family's tolerance (config.yaml)
+                tol = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["claims"]["default_tolerance"]
+                t = tol.get(metric_family(claim["metric"]), 0.0)
+                claimed = [claimed - t, claimed + t]
+            lo, hi = claimed
             inside, apart = (
                 lo <= claim["ci_low"] and claim["ci_high"] <= hi,
                 claim["ci_high"] < lo or claim["ci_low"] > hi,
