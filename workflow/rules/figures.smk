@@ -8,6 +8,8 @@ rule forest:
         cfg=rules.resolved_config.output.cfg,
         effects=rules.effect_sizes.output.effects,
         pooled=rules.pool.output.pooled,
+        moderators=rules.pool.output.moderators,
+        tables=DATA_TABLES,
     output:
         folder=directory(f"{FIG}/forest"),
         index=f"{WORK}/tables/forest_index.csv",
@@ -19,8 +21,8 @@ rule forest:
         cmd=step("forest"),
     shell:
         "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
-        " --pooled_csv {input.pooled} --out_dir {output.folder}"
-        " --out_index {output.index} --log {log}"
+        " --pooled_csv {input.pooled} --moderators_csv {input.moderators}"
+        " --out_dir {output.folder} --out_index {output.index} --log {log}"
 
 
 rule timecourse:
