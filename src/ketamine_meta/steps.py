@@ -18,6 +18,8 @@ from . import (
     certainty,
     claims,
     comparisons,
+    documents,
+    findings,
     forest,
     funnel,
     metrics,
@@ -239,7 +241,11 @@ def claims_step(config_path, metrics_csv, multiverse_summary_csv, out_csv, out_m
     table = claims.evaluate_all(registry, _read(metrics_csv), cfg, ev)
     table = claims.add_robustness(table, _read(multiverse_summary_csv))
     outputs.write_csv(table, out_csv)
-    outputs.write_text(claims.claims_markdown(table, cfg), out_md)
+    docs = documents.load_documents(cfg.get("documents_file"))
+    sof = findings.findings_markdown(
+        findings.summary_of_findings(table, _read(metrics_csv), docs, cfg["model"]["level"])
+    )
+    outputs.write_text(claims.claims_markdown(table, cfg, docs, preface=sof), out_md)
 
 
 def forest_step(config_path, effects_csv, pooled_csv, out_dir, out_index, moderators_csv=None) -> None:

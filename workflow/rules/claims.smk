@@ -5,6 +5,7 @@ rule claims:
         metrics=rules.metrics.output.metrics,
         robustness=rules.multiverse.output.summary,
         registry=config["claims_file"],
+        documents=DOCUMENTS,
     output:
         csv=f"{WORK}/claims.csv",
         md=f"{WORK}/claims.md",
