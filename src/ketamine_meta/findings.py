@@ -105,7 +105,7 @@ def summary_of_findings(
     rows = []
     for _, r in central.iterrows():
         m = info.loc[r["metric"]] if r["metric"] in info.index else None
-        unit = str(m["unit"]) if m is not None and not _missing(m.get("unit")) else ""
+        unit = str(m["unit"]) if m is not None and not _missing(m.get("unit")) else _unit_of(str(r["metric"]))
         doc = document(r["document"], documents)
         n = r.get("n_participants")
         rows.append(
@@ -123,6 +123,13 @@ def summary_of_findings(
             }
         )
     return rows
+
+
+def _unit_of(metric: str) -> str:
+    """The unit of a metric that has no row in metrics.csv (a claim without data): its family's."""
+    from .plots import _unit_of as family
+
+    return "proportion" if family(metric) == "proportion" else ""
 
 
 def _cell(text: str) -> str:

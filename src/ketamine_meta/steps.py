@@ -7,6 +7,7 @@ file the workflow writes, so a step never reads Snakemake's globals.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -415,7 +416,13 @@ def provenance_step(config_path, out_json, code_files) -> None:
         for t in TABLES.values()
         if (Path(cfg["data_dir"]) / t.filename).exists()
     )
-    prov = provenance.build({"data": data, "claims": [cfg["claims_file"]], "code": sorted(code_files)}, cfg)
+    inputs = {"data": data, "claims": [cfg["claims_file"]], "code": sorted(code_files)}
+    docs = cfg.get("documents_file")
+    if docs and Path(docs).is_file():
+        inputs["documents"] = [docs]
+    prov = provenance.build(inputs, cfg)
+    # exact versions in the job's log (not committed): provenance.json keeps major.minor only
+    logging.info("exact package versions: %s", json.dumps(provenance.exact_versions(), sort_keys=True))
     outputs.write_text(provenance.dumps(prov), out_json)
 
 
@@ -423,3 +430,25 @@ def publish_step(src_root, dst_root, items) -> None:
     """Copy each relative path in ``items`` from the staging folder to the results folder."""
     items = [items] if isinstance(items, str) else items
     outputs.publish([(Path(src_root) / i, Path(dst_root) / i) for i in items])
+    logging.info("published %d items to %s (open %s)", len(items), dst_root, Path(dst_root) / "report.html")
+
+
+def run_summary(results_dir) -> str:
+    """What the end of a run prints: where the report is and how many claims got each verdict."""
+    results_dir = Path(results_dir)
+    lines = [f"ketamine-meta: results in {results_dir}/", f"  report: {results_dir / 'report.html'}"]
+    claims_csv = results_dir / "claims.csv"
+    if claims_csv.is_file():
+        table = _read(claims_csv)
+
+        def counts(verdicts: pd.Series) -> str:
+            n = verdicts.value_counts()
+            order = [v for v in claims.VERDICTS if v in n] + sorted(v for v in n.index if v not in claims.VERDICTS)
+            return ", ".join(f"{int(n[v])} {v}" for v in order)
+
+        lines.append(f"  claims: {len(table)} ({counts(table['verdict'])})")
+        central = table[table["central"].astype(str).str.lower() == "true"]
+        if len(central):
+            lines.append(f"  headline claims: {len(central)} ({counts(central['verdict'])})")
+        lines.append(f"  summary of findings: {results_dir / 'claims.md'}")
+    return "\n".join(lines)

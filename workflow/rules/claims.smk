@@ -7,7 +7,12 @@ rule claims:
         registry=config["claims_file"],
         documents=DOCUMENTS,
     output:
-        csv=f"{WORK}/claims.csv",
+        csv=report(
+            f"{WORK}/claims.csv",
+            caption="../report/claims.rst",
+            category="1. Claims",
+            labels={"table": "claims.csv"},
+        ),
         md=f"{WORK}/claims.md",
     log:
         f"{WORK}/logs/claims.log",
