@@ -147,6 +147,18 @@ def _arm_texts(r: pd.Series, arm_values: dict | None) -> tuple[str, str]:
     return count(r.get("events_treatment"), r.get("n_treatment")), count(r.get("events_control"), r.get("n_control"))
 
 
+#: Side (points) of the square of the heaviest study, and the smallest side drawn.
+SQUARE_MAX, SQUARE_MIN = 8.5, 1.5
+
+
+def square_side(weight: float, max_weight: float) -> float:
+    """Side of a study's square in points: area proportional to its weight (RevMan, metafor), the
+    heaviest study at :data:`SQUARE_MAX`; never below :data:`SQUARE_MIN` so a light study stays visible."""
+    if not (np.isfinite(weight) and max_weight > 0):
+        return SQUARE_MIN
+    return max(SQUARE_MAX * math.sqrt(max(weight, 0.0) / max_weight), SQUARE_MIN)
+
+
 def forest_rows(
     rows: pd.DataFrame,
     pooled: pd.DataFrame,
@@ -428,7 +440,7 @@ def forest_plot(
         if r.kind == "study":
             clipped_segment(ax, y, r.lo, r.hi, colour, lw=0.9)
             if lo <= r.est <= hi:
-                side = 2.2 + 6.3 * math.sqrt(max(r.weight, 0) / max_w)  # area proportional to weight
+                side = square_side(r.weight, max_w)
                 ax.plot([r.est], [y], marker="s", ms=side, color=colour, mew=0, zorder=3, gid=f"square-{sid}-{i}")
         elif r.kind == "pi":
             clipped_segment(ax, y, r.lo, r.hi, "#000000", lw=2.2, gid=f"pi-{i}")
