@@ -41,6 +41,7 @@ class Page(HTMLParser):
         self.ids: list[str] = []
         self.links: list[tuple[str, str]] = []  # (href, class)
         self.images: list[str] = []
+        self.image_attrs: list[dict] = []
         self.claim_rows: list[dict] = []
         self.headers: list[str] = []
         self._th = False
@@ -54,6 +55,7 @@ class Page(HTMLParser):
             self.links.append((a["href"], a.get("class") or ""))
         if tag == "img":
             self.images.append(a["src"])
+            self.image_attrs.append(a)
         if tag == "tr" and "claim" in (a.get("class") or "").split():
             self.claim_rows.append(a)
         self._th = tag == "th"
@@ -74,6 +76,13 @@ def resolved_config(**overrides) -> dict:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     cfg.update(overrides)
     return cfg
+
+
+DOCUMENTS = [
+    {"file": "001_f5702f10357af7c1.txt", "title": "Peer Review Request: Ketamine", "author": "Scott Alexander",
+     "date": "2021-07-19", "url": "https://www.astralcodexten.com/p/peer-review-request-ketamine"},
+    {"file": "002_f33cdbe9e4f2f5e7.txt", "title": "Can excessive ketamine use cause depression?"},
+]  # fmt: skip
 
 
 def build_page(out_dir: Path, cfg: dict | None = None, claims_csv: Path | None = None, figures=None) -> Path:
@@ -229,15 +238,104 @@ def test_data_rows_print_source_link_evidence_locator_and_derivation(built):
 
 def test_figures_with_captions_linked_relative_to_the_page(built, page):
     pngs = sorted((built.parent / "figures").rglob("*.png"))
-    assert len(page.images) == len(pngs) > 10
-    assert sorted(page.images) == sorted(p.relative_to(built.parent).as_posix() for p in pngs)
+    assert len(set(page.images)) == len(pngs) > 10  # an analysis's figure may also show in another analysis
+    assert sorted(set(page.images)) == sorted(p.relative_to(built.parent).as_posix() for p in pngs)
+    for a in page.image_attrs:  # lazy, with the space reserved (a third of the 300 dpi raster)
+        assert a["loading"] == "lazy" and int(a["width"]) > 100 and int(a["height"]) > 50
     html = built.read_text(encoding="utf-8")
     for png in pngs:
         assert (built.parent / png.relative_to(built.parent)).exists()
         caption = png.with_name(png.stem + ".caption.txt").read_text(encoding="utf-8").strip()
         assert str(escape(caption)) in html
-    assert page.images[:4] == [f"figures/{n}.png" for n in report.FIGURE_ORDER]
+    gallery = Page(element(html, "figures", "section")).images  # figures not shown in an analysis
+    top = [i for i in gallery if i.count("/") == 1]
+    assert top == sorted(top, key=lambda i: [*report.FIGURE_ORDER, i].index(Path(i).stem))
     assert "results/figures/forest/forest_depression_smd_contrast_h24.svg" in html
+    ids = set(page.ids)
+    assert all(report.figure_anchor(i) in ids for i in page.images)  # every figure has its anchor once
+
+
+def test_every_analysis_shows_its_figure_in_its_section(built, claims):
+    html = built.read_text(encoding="utf-8")
+    metrics = pd.read_csv(RESULTS / "tables" / "metrics.csv").set_index("metric")
+    blocks = re.findall(r'<section class="analysis" id="([^"]+)">(.*?)</section>', html, flags=re.S)
+    assert len(blocks) > 10
+    with_figure = 0
+    for anchor, body in blocks:
+        rows = metrics[[f"analysis-{report.slug(k)}" == anchor for k in metrics["analysis_id"].fillna("")]]
+        rows = rows if len(rows) else metrics[[f"analysis-{report.slug(m)}" == anchor for m in metrics.index]]
+        figs = {f for f in rows["figure"].dropna() if (RESULTS / f).exists()}
+        shown = set(re.findall(r'<img src="([^"]+)"', body))
+        if figs & set(claims["figure"].dropna()) or (len(figs) == 1 and len(rows) == 1):
+            assert shown and shown <= figs | {f for f in claims["figure"].dropna()}, anchor
+            with_figure += 1
+    assert with_figure > 10
+    block = element(html, "analysis-depression.smd.contrast.all.h24.primary", "section")
+    assert '<img src="figures/forest/forest_depression_smd_contrast_h24.png"' in block
+    assert 'id="fig-forest-forest_depression_smd_contrast_h24"' in block
+
+
+def test_effect_rows_carry_study_interval_and_weight(built):
+    html = built.read_text(encoding="utf-8")
+    aid = "depression.smd.contrast.all.h24.primary"
+    p = pd.read_csv(RESULTS / "tables" / "pooled.csv").set_index("analysis_id").loc[aid]
+    es = pd.read_csv(RESULTS / "tables" / "effect_sizes.csv")
+    sel = es[es["primary"] & (es["outcome"] == "depression") & (es["effect"] == "smd") & (es["group"] == "contrast")
+             & (es["time_bin"] == "h24")]  # fmt: skip
+    block = element(html, f"analysis-{aid}", "section")
+    weights = [float(w[:-1]) for w in re.findall(r'<td class="num weight">([\d.]+%)</td>', block)]
+    w = 1 / (sel["vi"] + p["tau2"])
+    assert sorted(weights) == sorted(round(x, 1) for x in 100 * w / w.sum())
+    assert sum(weights) == pytest.approx(100, abs=0.3)
+    fu = sel[sel["study_id"] == "fu2020"].iloc[0]
+    lo, hi = fu["yi"] - 1.959964 * fu["vi"] ** 0.5, fu["yi"] + 1.959964 * fu["vi"] ** 0.5
+    assert f'<td class="num">{fu["yi"]:.2f} [{lo:.2f}, {hi:.2f}]</td>' in block
+    assert ">Fu 2020 (ASPIRE I)</a>" in block  # studies by their label
+
+
+def test_summary_of_findings_lists_the_central_claims(built, claims):
+    html = built.read_text(encoding="utf-8")
+    sof = element(html, "sof-table", "table")
+    central = claims[claims["central"]]
+    assert re.findall(r'<tr class="sof" data-claim="([^"]+)">', sof) == list(central["claim_id"])
+    r = central.set_index("claim_id").loc["d001_response_24h_ketamine_50pct"]
+    row = sof[sof.index('data-claim="d001_response_24h_ketamine_50pct"') :].split("</tr>")[0]
+    pct = f"{100 * r['regenerated']:.0f}% (95% CI {100 * r['ci_low']:.0f}% to {100 * r['ci_high']:.0f}%)"
+    assert pct in row and "40% to 60%" in row
+    assert f">{int(r['k'])} ({int(r['n_participants'])})<" in row
+    assert f'class="badge v-{r["verdict"]}">{r["verdict"]}<' in row and r["certainty"] in row
+    assert "Neither confirmed nor ruled out: the trials give " + pct in row
+    assert html.index('id="summary"') < html.index('id="claims"')
+
+
+def test_robustness_printed_as_words(built, claims):
+    html = built.read_text(encoding="utf-8")
+    cells = re.findall(r'<td data-label="Robustness" class="robustness">([^<]*)</td>', html)
+    assert len(cells) == len(claims)
+    for cell, (_, c) in zip(cells, claims.iterrows()):
+        if pd.notna(c["robustness"]):
+            assert cell.startswith(f"{c['robustness']:.0%} of {int(c['n_distinct'])} distinct analyses")
+    assert not re.search(r">0\.\d{6,}<", html)  # no raw fractions such as 0.1666666667
+
+
+def test_documents_by_title_with_their_url(tmp_path, claims):
+    docs = tmp_path / "documents.yaml"
+    docs.write_text(yaml.safe_dump(DOCUMENTS))
+    cfg = resolved_config(results_dir=str(tmp_path / "res"), work_dir=str(tmp_path / "work"), documents_file=str(docs))
+    html = build_page(tmp_path / "res", cfg=cfg).read_text(encoding="utf-8")
+    filters = element(html, "filter-document", "select")
+    assert '<option value="001_f5702f10357af7c1.txt">Peer Review Request: Ketamine</option>' in filters
+    assert '<option value="002_f33cdbe9e4f2f5e7.txt">Can excessive ketamine use cause depression?</option>' in filters
+    assert '<option value="000_92929f1ec0fa9813.txt">000_92929f1ec0fa9813.txt</option>' in filters  # no entry
+    row = element(html, "claim-d001_effect_size_0_6_to_1_0", "tr")
+    assert (f'<a class="doc-link" href="{DOCUMENTS[0]["url"]}" rel="noopener noreferrer">'
+            "Peer Review Request: Ketamine</a>") in row  # fmt: skip
+    assert "001_f5702f10357af7c1.txt</span>" in element(html, "sof-table", "table")
+    # without the file (absent or ""): file names, and the page is otherwise built the same
+    for missing in (str(tmp_path / "nowhere.yaml"), ""):
+        cfg["documents_file"] = missing
+        html = build_page(tmp_path / "res", cfg=cfg).read_text(encoding="utf-8")
+        assert '<option value="001_f5702f10357af7c1.txt">001_f5702f10357af7c1.txt</option>' in html
 
 
 def test_only_declared_figures_are_shown(tmp_path):
@@ -248,7 +346,7 @@ def test_only_declared_figures_are_shown(tmp_path):
     page = Page(build_page(out, figures=[str(out / "figures" / "timecourse.png")]).read_text(encoding="utf-8"))
     forest = pd.read_csv(RESULTS / "tables" / "forest_index.csv")["figure"]
     curves = pd.read_csv(RESULTS / "tables" / "spec_curve_index.csv")["figure"]
-    assert page.images == ["figures/timecourse.png", *forest, *curves]
+    assert set(page.images) == {"figures/timecourse.png", *forest, *curves}
 
 
 def test_methods_come_from_the_config_used(tmp_path, monkeypatch):
@@ -292,7 +390,7 @@ def test_robustness_column_only_when_claims_have_one(tmp_path, claims):
     page = Page(html)
     head = page.headers[page.headers.index("Claim") :][:8]
     assert head == CLAIM_HEADERS
-    cells = re.findall(r'<td class="robustness">([^<]*)</td>', html)
+    cells = re.findall(r'<td data-label="Robustness" class="robustness">([^<]*)</td>', html)
     assert cells == list(with_rob["robustness"])
 
 
@@ -395,13 +493,15 @@ def test_browser_claims_table_and_filters(browser, claims):
 def test_browser_every_image_loaded(browser, built):
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # images are lazy: off-screen ones load when scrolled to; make them all load now
+    browser.execute_script("Array.from(document.images).forEach(function (i) { i.loading = 'eager'; });")
     WebDriverWait(browser, 60).until(
         lambda d: d.execute_script("return Array.from(document.images).every(function (i) { return i.complete; });")
     )
     widths = browser.execute_script(
         "return Array.from(document.images).map(function (i) { return [i.getAttribute('src'), i.naturalWidth]; });"
     )
-    assert len(widths) == len(list((built.parent / "figures").rglob("*.png")))
+    assert len({src for src, _ in widths}) == len(list((built.parent / "figures").rglob("*.png")))
     assert [src for src, w in widths if not w > 0] == []
 
 
@@ -441,6 +541,57 @@ def test_browser_evidence_in_two_clicks(browser):
     expected = data.iloc[int(row) - 2]
     assert target.find_element(By.CSS_SELECTOR, "blockquote.evidence").text == expected["evidence"].strip()
     assert target.find_element(By.CSS_SELECTOR, "a.source").get_dom_attribute("href") == expected["source_url"]
+
+
+def test_browser_claim_target_clears_the_sticky_header(browser, claims):
+    """Following #claim-… scrolls the row to below the table's sticky header, not under it."""
+    for cid in (claims["claim_id"].iloc[40], claims["claim_id"].iloc[-1]):
+        browser.execute_script("window.location.hash = arguments[0];", f"claim-{cid}")
+        geo = browser.execute_script(
+            "var tr = document.getElementById(arguments[0]), th = document.querySelector('#claims-table thead th');"
+            "return [tr.getBoundingClientRect().top, th.getBoundingClientRect().bottom, window.innerHeight];",
+            f"claim-{cid}",
+        )
+        top, header_bottom, height = geo
+        assert header_bottom <= top < height, (cid, geo)
+    browser.execute_script("window.location.hash = ''; window.scrollTo(0, 0);")
+
+
+def test_browser_claims_table_fits_a_phone(browser):
+    """At 400 px the claims table is one card per claim: no cell is squeezed, none overlaps another."""
+    browser.set_window_size(400, 900)
+    try:
+        geo = browser.execute_script(
+            "var t = document.getElementById('claims-table');"
+            "var rows = Array.from(t.querySelectorAll('tr.claim')).slice(0, 30);"
+            "return {vw: document.documentElement.clientWidth, page: document.documentElement.scrollWidth,"
+            "  table: t.getBoundingClientRect().right, rows: rows.map(function (tr) {"
+            "    return Array.from(tr.children).map(function (td) {"
+            "      var r = td.getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom]; }); })};"
+        )
+        assert geo["vw"] <= 400 and geo["page"] <= geo["vw"] and geo["table"] <= geo["vw"]
+        for cells in geo["rows"]:
+            for left, right, _top, _bottom in cells:
+                assert right - left > 0.8 * geo["vw"] - 40  # full width, not one letter per line
+            for (_, _, _, b1), (_, _, t2, _) in zip(cells, cells[1:]):
+                assert t2 >= b1 - 0.5  # stacked, never overlapping
+    finally:
+        browser.set_window_size(1400, 1600)
+
+
+def test_browser_documents_show_titles_when_listed(browser, tmp_path):
+    docs = tmp_path / "documents.yaml"
+    docs.write_text(yaml.safe_dump(DOCUMENTS))
+    cfg = resolved_config(results_dir=str(tmp_path / "res"), work_dir=str(tmp_path / "w"), documents_file=str(docs))
+    page = build_page(tmp_path / "res", cfg=cfg)
+    browser.get(page.as_uri())
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    options = [o.text for o in Select(browser.find_element(By.ID, "filter-document")).options]
+    assert "Peer Review Request: Ketamine" in options and "001_f5702f10357af7c1.txt" not in options
+    cell = browser.find_element(By.CSS_SELECTOR, "#claim-d001_effect_size_0_6_to_1_0 td[data-label=Document]")
+    assert cell.text == "Peer Review Request: Ketamine"
 
 
 def test_browser_screenshot(browser):

@@ -523,8 +523,13 @@ def robustness_text(r) -> str:
             f"{_fmt(r['spec_high'])}{untest})")  # fmt: skip
 
 
-def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
-    """A reviewer's Markdown summary: counts by verdict, then one section per document."""
+def claims_markdown(table: pd.DataFrame, cfg: dict, documents: dict | None = None, preface: str = "") -> str:
+    """A reviewer's Markdown summary: counts by verdict, then one section per document.
+
+    ``documents``: file -> :class:`ketamine_meta.documents.Document` (sections headed by title and
+    URL); ``preface``: Markdown put after the introduction (the summary of findings)."""
+    from .documents import document
+
     model = cfg["model"]
     lines = [
         "# Claims checked against the regenerated numbers",
@@ -541,10 +546,15 @@ def claims_markdown(table: pd.DataFrame, cfg: dict) -> str:
     ]
     counts = table["verdict"].value_counts()
     lines += [f"| {v} | {int(counts.get(v, 0))} |" for v in VERDICTS]
+    if preface:
+        lines += ["", preface.rstrip("\n")]
     for doc, cell in table.groupby("document", sort=True):
+        d = document(doc, documents or {})
+        head = f"## {d.title}" + (f" (`{d.file}`)" if d.has_title else "")
         lines += [
             "",
-            f"## {doc}",
+            head,
+            *(["", f"<{d.url}>"] if d.url else []),
             "",
             "| claim | quote | claimed | regenerated | verdict | certainty | cited source | robustness | reason |",
             "|---|---|---|---|---|---|---|---|---|",

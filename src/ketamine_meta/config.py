@@ -103,4 +103,11 @@ def load_config(path: str | Path) -> dict:
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     cfg = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    return validate_config(cfg, source=str(path))
+    return in_time_order(validate_config(cfg, source=str(path)))
+
+
+def in_time_order(cfg: dict) -> dict:
+    """``time_bins`` ordered by their hours (the resolved config is written with sorted keys, which
+    would put d14 before d2_3), so every table, caption and figure that follows the bins runs in time."""
+    cfg["time_bins"] = dict(sorted(cfg["time_bins"].items(), key=lambda kv: (kv[1]["low_h"], kv[0])))
+    return cfg

@@ -60,133 +60,22 @@ def _scale(effect: str, x):
     return x
 
 
-def _value_label(ax, y, est, lo, hi) -> None:
-    """ "est [lo, hi]" to the right of the axes, at row y."""
-    ax.text(1.01, y, f"{est:.2f} [{lo:.2f}, {hi:.2f}]", transform=ax.get_yaxis_transform(), va="center", fontsize=6.5)
-
-
-def _finish_rows_axis(fig, ax, ys, lines, label, log, title, left) -> None:
-    """Shared finish of row-per-estimate plots (forest, moderators): row labels (headers blank),
-    the no-effect line, the scale, and margins that keep labels and values inside the figure."""
-    ax.set_yticks(ys)
-    ax.set_yticklabels(["" if k == "header" else t for k, t, *_ in lines], fontsize=6.5)
-    ax.axvline(1.0 if log else 0.0, color="#555555", lw=0.8)
-    if log:
-        ax.set_xscale("log")
-    ax.set_xlabel(label)
-    ax.set_title(title, loc="left")
-    ax.grid(axis="y", visible=False)
-    height = fig.get_figheight()
-    fig.subplots_adjust(left=left, right=0.84, top=1 - 0.35 / height, bottom=0.5 / height)
-
-
-def forest_plot(rows: pd.DataFrame, pooled: pd.DataFrame, title: str, z: float = 1.959963984540054) -> plt.Figure:
-    """Forest plot of one outcome x effect x group x time bin, studies grouped by route.
-
-    ``rows``: the effect sizes (``yi``, ``vi``, ``study_id``, ``route``, ``comparison``, ``crossover``);
-    ``pooled``: the pooled rows of the same cell, one per route and ``all`` (reporting scale).
-    Study CIs are z intervals from ``vi``; diamonds are the model's intervals; the dotted line
-    under a diamond is the prediction interval.
-    """
-    style()
-    effect = rows["effect"].iloc[0]
-    label, log = EFFECT_AXIS[effect]
-    routes = sorted(rows["route"].unique())
-    lines = []  # (kind, label, est, lo, hi, pi_lo, pi_hi, colour)
-    for route in routes:
-        sub = rows[rows["route"] == route].sort_values(["year", "study_id"], na_position="last")
-        lines.append(
-            (
-                "header",
-                route.replace("_", "/").upper() if route != "intranasal" else "Intranasal",
-                *[np.nan] * 5,
-                ROUTE_COLOURS.get(route, "k"),
-            )
-        )
-        for _, r in sub.iterrows():
-            se = np.sqrt(r["vi"])
-            tag = " (crossover)" if r["crossover"] else ""
-            lines.append(
-                (
-                    "study",
-                    f"{r['study_id']}{tag}",
-                    *_scale(effect, [r["yi"], r["yi"] - z * se, r["yi"] + z * se]),
-                    np.nan,
-                    np.nan,
-                    ROUTE_COLOURS.get(route, "k"),
-                )
-            )
-        p = pooled[pooled["route"] == route]
-        if len(routes) > 1 and not p.empty and int(p["k"].iloc[0]) > 1:
-            q = p.iloc[0]
-            lines.append(
-                (
-                    "pooled",
-                    f"{route} pooled (k={int(q['k'])})",
-                    q["estimate"],
-                    q["ci_low"],
-                    q["ci_high"],
-                    q["pi_low"],
-                    q["pi_high"],
-                    ROUTE_COLOURS.get(route, "k"),
-                )
-            )
-    p = pooled[pooled["route"] == "all"]
-    if not p.empty:
-        q = p.iloc[0]
-        lines.append(
-            (
-                "pooled",
-                f"All routes (k={int(q['k'])}, I²={q['i2']:.0f}%)" if q["k"] > 1 else "Single study",
-                q["estimate"],
-                q["ci_low"],
-                q["ci_high"],
-                q["pi_low"],
-                q["pi_high"],
-                "#000000",
-            )
-        )
-    height = 0.9 + 0.2 * len(lines)
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, height))
-    ys = np.arange(len(lines))[::-1]
-    for y, (kind, text, est, lo, hi, plo, phi, colour) in zip(ys, lines):
-        if kind == "header":
-            ax.text(
-                0.0,
-                y,
-                text,
-                transform=ax.get_yaxis_transform(),
-                ha="right",
-                va="center",
-                fontsize=7,
-                fontweight="bold",
-                color=colour,
-            )
-            continue
-        if kind == "study":
-            ax.plot([lo, hi], [y, y], color=colour, lw=1)
-            ax.plot([est], [y], marker="s", color=colour, ms=4)
-        else:
-            ax.fill([lo, est, hi, est], [y, y + 0.3, y, y - 0.3], color=colour, alpha=0.9)
-            if np.isfinite(plo) and np.isfinite(phi):
-                ax.plot([plo, phi], [y, y], color=colour, lw=1, ls=":")
-        _value_label(ax, y, est, lo, hi)
-    _finish_rows_axis(fig, ax, ys, lines, label, log, title, left=0.28)
-    return fig
-
-
 def timecourse_plot(
     pooled: pd.DataFrame,
     bins: dict,
     model: pd.DataFrame | None = None,
     outcome: str = "depression",
     effect: str = "smd",
+    level: float = 0.95,
 ) -> plt.Figure:
-    """Pooled effect per time bin, one line per route (and all routes), with CIs; the
-    prediction band is drawn for all routes. Points are sized by k; x is the bin's nominal time.
+    """Pooled effect per time bin, one line per route (and all routes), with CIs; the prediction
+    band is drawn for all routes. Points are sized by k (key in the legend) and open where k <= 2,
+    whose Knapp-Hartung intervals are too wide to show: the y range is set by the estimates and the
+    intervals of k >= 3, and intervals past it end in an arrowhead. x is the bin's nominal time.
     ``model``: predictions of the study-clustered time-course model (route ``all``), drawn as a
     dashed curve with its CR2 confidence band."""
     style()
+    bins = dict(sorted(bins.items(), key=lambda kv: (kv[1]["low_h"], kv[0])))
     sel = pooled[
         (pooled["subset"] == "primary")
         & (pooled["group"] == "contrast")
@@ -194,10 +83,25 @@ def timecourse_plot(
         & (pooled["effect"] == effect)
         & pooled["time_bin"].isin(list(bins))
     ]
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.9))
     label, log = EFFECT_AXIS[effect]
     routes = ["all", *sorted(r for r in sel["route"].unique() if r != "all")]
-    offsets = dict(zip(routes, np.linspace(-0.06, 0.06, len(routes))))
+    offsets = dict(zip(routes, np.linspace(-0.05, 0.05, len(routes))))
+    # y range: estimates, the model curve and the intervals of k >= 3 (k <= 2 intervals are clipped)
+    firm = sel[sel["k"] >= 3]
+    ys = [*sel["estimate"], *firm["ci_low"], *firm["ci_high"], 0.0]
+    if model is not None and not model.empty:
+        ys += list(model.loc[model["route"] == "all", "estimate"])
+    ys = np.asarray(ys, dtype=float)
+    ys = ys[np.isfinite(ys)]
+    lo, hi = (ys.min(), ys.max()) if ys.size else (-1.0, 1.0)
+    pad = 0.12 * (hi - lo or 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
+    ymin, ymax = ax.get_ylim()
+
+    def size(k):
+        return 10 + 9 * np.asarray(k, dtype=float)
+
     for route in routes:
         s = sel[sel["route"] == route].copy()
         if s.empty:
@@ -205,73 +109,61 @@ def timecourse_plot(
         s["x"] = [bins[b]["nominal_h"] * 10 ** offsets[route] for b in s["time_bin"]]
         s = s.sort_values("x")
         colour = ROUTE_COLOURS.get(route, "#777777")
-        ax.errorbar(
-            s["x"],
-            s["estimate"],
-            yerr=[s["estimate"] - s["ci_low"], s["ci_high"] - s["estimate"]],
-            color=colour,
-            lw=1.2 if route == "all" else 0.9,
-            capsize=2,
-            label=f"{route} (CI)",
-            zorder=3,
-        )
-        ax.scatter(s["x"], s["estimate"], s=12 + 10 * s["k"], color=colour, zorder=4)
-        if route == "all":
-            ok = s["pi_low"].notna()
-            ax.fill_between(
-                s.loc[ok, "x"],
-                s.loc[ok, "pi_low"],
-                s.loc[ok, "pi_high"],
-                color=colour,
-                alpha=0.08,
-                label="all: prediction interval",
-            )
+        name = {"all": "All routes", "iv": "Intravenous", "intranasal": "Intranasal", "oral": "Oral"}.get(route, route)
+        ax.plot(s["x"], s["estimate"], color=colour, lw=1.2 if route == "all" else 0.8, zorder=3, label=name)
+        for _, r in s.iterrows():
+            a, b = max(r["ci_low"], ymin), min(r["ci_high"], ymax)
+            firm_r = r["k"] >= 3
+            ax.plot([r["x"], r["x"]], [a, b], color=colour, lw=0.9, ls="-" if firm_r else ":", zorder=2)
+            if r["ci_low"] < ymin:
+                ax.plot([r["x"]], [ymin], marker="v", color=colour, ms=4, mew=0, clip_on=False, zorder=4)
+            if r["ci_high"] > ymax:
+                ax.plot([r["x"]], [ymax], marker="^", color=colour, ms=4, mew=0, clip_on=False, zorder=4)
+        firm_s = s["k"] >= 3
+        ax.scatter(s.loc[firm_s, "x"], s.loc[firm_s, "estimate"], s=size(s.loc[firm_s, "k"]), color=colour, zorder=4)
+        ax.scatter(s.loc[~firm_s, "x"], s.loc[~firm_s, "estimate"], s=size(s.loc[~firm_s, "k"]), facecolor="white",
+                   edgecolor=colour, lw=1, zorder=4)  # fmt: skip
+        if route == "all":  # prediction intervals as grey bars behind the points, where k >= 3
+            first = True
+            for _, r in s[(s["k"] >= 3) & s["pi_low"].notna()].iterrows():
+                ax.fill_between([r["x"] / 1.1, r["x"] * 1.1], r["pi_low"], r["pi_high"], color="#000000", alpha=0.1,
+                                lw=0, zorder=1, label=f"All routes: {level:.0%} prediction interval (k ≥ 3)" if first
+                                else None)  # fmt: skip
+                first = False
     if model is not None and not model.empty:
         m = model[model["route"] == "all"].sort_values("time_h")
-        ax.plot(m["time_h"], m["estimate"], color="#D55E00", ls="--", lw=1.2, label="all: CR2 time-course model")
-        ax.fill_between(m["time_h"], m["ci_low"], m["ci_high"], color="#D55E00", alpha=0.12)
+        ax.plot(m["time_h"], m["estimate"], color="#D55E00", ls="--", lw=1.2, label="Time-course model (all routes)")
+        ax.fill_between(m["time_h"], m["ci_low"], m["ci_high"], color="#D55E00", alpha=0.08, lw=0, zorder=0,
+                        label=f"Time-course model: {level:.0%} CI (CR2)")  # fmt: skip
+    # size key: filled k >= 3, open k <= 2
+    for k in (1, 3, 5, 10):
+        ax.scatter([], [], s=size(k), facecolor="white" if k <= 2 else "#777777", edgecolor="#777777",
+                   label=f"k = {k}" + (" (open: k ≤ 2)" if k == 1 else ""))  # fmt: skip
     ax.set_xscale("log")
     ticks = [b["nominal_h"] for b in bins.values()]
     ax.set_xticks(ticks)
     ax.set_xticklabels([b["label"] for b in bins.values()], rotation=0)
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.axhline(1.0 if log else 0.0, color="#555555", lw=0.8)
     ax.set_ylabel(label)
-    ax.set_xlabel("Time after dose (log scale; bin nominal times)")
-    finite = sel[["ci_low", "ci_high"]].to_numpy(dtype=float)
-    if finite.size:
-        lo, hi = np.nanmin(finite), np.nanmax(finite)
-        ax.set_ylim(max(lo, -1.5), min(hi, 2.5))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
-    ax.set_title(f"{outcome.capitalize()}: pooled {effect.upper()} over time by route", loc="left")
+    ax.set_xlabel("Time after the dose (log scale; points at each bin's nominal time)")
+    ax.grid(axis="x", visible=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=4, frameon=False, fontsize=6.5)
+    ax.set_title(f"{outcome.capitalize()}: pooled Hedges' g over time by route", loc="left")
     fig.tight_layout()
     return fig
 
 
-def moderator_plot(subgroups: pd.DataFrame, tests: pd.DataFrame, title: str) -> plt.Figure:
-    """Subgroup estimates (separate pooled fits per level) of each moderator, with the p of its
-    mixed-effects test; one block of rows per moderator, one outcome x effect x bin per figure."""
-    style()
+def moderator_plot(subgroups: pd.DataFrame, tests: pd.DataFrame, title: str, level: float = 0.95) -> plt.Figure:
+    """Subgroup estimates (separate pooled fits per level) of each moderator with its mixed-effects
+    test, laid out as a forest plot (:func:`ketamine_meta.forest.forest_plot`); one outcome x effect
+    x bin per figure."""
+    from . import forest
+
     effect = subgroups["effect"].iloc[0]
-    label, log = EFFECT_AXIS[effect]
-    lines = []
-    for mod, cell in subgroups.groupby("moderator", sort=True):
-        t = tests[tests["moderator"] == mod]
-        p = f"p = {t['qm_p'].iloc[0]:.2g}" if len(t) else "no test (one level or too few studies)"
-        lines.append(("header", f"{mod}: {p}", np.nan, np.nan, np.nan, 0))
-        for _, r in cell.sort_values("level").iterrows():
-            lines.append(("level", f"{r['level']} (k={int(r['k'])})", r["estimate"], r["ci_low"], r["ci_high"], r["k"]))
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 0.8 + 0.22 * len(lines)))
-    ys = np.arange(len(lines))[::-1]
-    for y, (kind, text, est, lo, hi, k) in zip(ys, lines):
-        if kind == "header":
-            ax.text(0.0, y, text, transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=7,
-                    fontweight="bold")  # fmt: skip
-            continue
-        ax.plot([lo, hi], [y, y], color="#0072B2", lw=1)
-        ax.plot([est], [y], "s", color="#0072B2", ms=3 + min(k, 10) * 0.4)
-        _value_label(ax, y, est, lo, hi)
-    _finish_rows_axis(fig, ax, ys, lines, label, log, title, left=0.3)
-    return fig
+    table = forest.moderator_rows(subgroups, tests)
+    headers = {"label": "Moderator, level", "t": "k", "c": "Participants", "w": "", "sub": ""}
+    return forest.forest_plot(table, effect, title, level, headers=headers)
 
 
 def spec_curve(rows: pd.DataFrame, claimed: tuple[float, float], title: str, dimensions: list[str]) -> plt.Figure:
@@ -408,13 +300,16 @@ def relapse_plot(
     pooled: pd.DataFrame,
     windows: dict,
     claimed: list[tuple[str, float, float, float]] = (),
+    labels: dict | None = None,
 ) -> plt.Figure:
     """Proportion of responders relapsed against days after the last dose, study by study.
 
     ``by_study``: counted proportions with CIs; ``printed``: rows with only a printed proportion
     (open markers, no interval); ``pooled``: pooled proportions per window (diamonds at the
-    window's nominal day); ``claimed``: (label, day, low, high) boxes for the documents' claims.
+    window's nominal day); ``claimed``: (label, day, low, high) boxes for the documents' claims;
+    ``labels``: study_id -> "Author year" (studies.csv ``label``).
     """
+    labels = labels or {}
     style()
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.6))
     by_study = by_study[np.isfinite(by_study["followup_days"].astype(float))]
@@ -433,13 +328,14 @@ def relapse_plot(
             capsize=2,
         )
         ax.annotate(
-            r["study_id"], (r["followup_days"], r["proportion"]), textcoords="offset points", xytext=(4, 3), fontsize=6
-        )
+            labels.get(r["study_id"], r["study_id"]), (r["followup_days"], r["proportion"]),
+            textcoords="offset points", xytext=(4, 3), fontsize=6,
+        )  # fmt: skip
     for _, r in printed.iterrows():
         c = colours[r["condition"]]
         ax.plot([r["followup_days"]], [r["proportion_relapsed"]], "o", mfc="white", color=c, ms=4)
         ax.annotate(
-            r["study_id"],
+            labels.get(r["study_id"], r["study_id"]),
             (r["followup_days"], r["proportion_relapsed"]),
             textcoords="offset points",
             xytext=(4, -8),
@@ -466,6 +362,7 @@ def relapse_plot(
     ticks = [7, 14, 28, 56, 91, 182, 365]
     ax.set_xticks(ticks)
     ax.set_xticklabels([str(t) for t in ticks])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlim(5, 500)
     ax.set_xlabel("Days after the last dose (follow-up at which relapse was counted; log scale)")
     ax.set_ylabel("Proportion of responders relapsed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -47,7 +48,8 @@ def git_state(repo: str | Path = ".") -> dict:
     return {"source_commit": commit or None, "source_dirty": bool(status) if status is not None else None}
 
 
-def versions() -> dict:
+def exact_versions() -> dict:
+    """Every package's installed version as the machine has it (logged, never committed)."""
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -57,8 +59,25 @@ def versions() -> dict:
     return out
 
 
+def major_minor(version: str | None) -> str | None:
+    """``3.11.2`` -> ``3.11``; ``2.3.0rc1`` -> ``2.3``: what a committed file records, so a patch
+    release (which changes no result) does not rewrite ``results/provenance.json``. A ``0.0.x``
+    release keeps its third number, which is the one that moves there (PyMARE 0.0.13)."""
+    if not version:
+        return version
+    parts = re.findall(r"\d+", version)[:3]
+    parts = parts if parts[:2] == ["0", "0"] else parts[:2]
+    return ".".join(parts) if parts else version
+
+
+def versions() -> dict:
+    """Major.minor of Python and of every package that computes or writes results."""
+    return {name: major_minor(v) for name, v in exact_versions().items()}
+
+
 def build(inputs: dict[str, list[str]], config: dict, repo: str | Path = ".") -> dict:
-    """Hashes of every input file (grouped by role), package versions, the config, git state."""
+    """Hashes of every input file (grouped by role), package versions (major.minor), the config, git
+    state. The exact versions go to the step's log (:func:`exact_versions`)."""
     return {
         "inputs": {role: {str(p): sha256(p) for p in sorted(paths)} for role, paths in sorted(inputs.items())},
         "config": config,

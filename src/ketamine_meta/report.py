@@ -24,11 +24,12 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
-from . import analyses, outputs
-from .claims import VERDICTS
+from . import analyses, findings, outputs
+from .claims import VERDICTS, robustness_text
 from .config import load_config
+from .documents import document, load_documents
 from .io import TABLES, load_dataset
-from .steps import model_phrase
+from .steps import model_phrase, study_labels
 
 #: Contract tables whose rows belong to one study and carry source_url / locator / evidence.
 STUDY_TABLES = ("studies", "arms", "outcomes_continuous", "outcomes_binary", "contrasts", "relapse")
@@ -148,6 +149,18 @@ def _relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path, start)).as_posix()
 
 
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in pixels from a PNG's header, so the page reserves the space of a lazy image."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
 def figure_anchor(rel: str) -> str:
     """``figures/forest/forest_x.png`` -> ``fig-forest-forest_x``."""
     p = Path(rel)
@@ -182,6 +195,9 @@ def collect_figures(
         svg = png.with_suffix(".svg")
         caption = caption_file.read_text(encoding="utf-8").strip() if caption_file.exists() else ""
         title, _, rest = caption.partition(". ")
+        size = png_size(png)
+        # shown at 1/3 of the 300 dpi raster: the figure's size in print, at 100 CSS px per inch
+        width, height = (round(size[0] / 3), round(size[1] / 3)) if size else (None, None)
         figures.append(
             {
                 "anchor": figure_anchor(rel.as_posix()),
@@ -193,6 +209,9 @@ def collect_figures(
                 "title": title if rest else png.stem.replace("_", " "),
                 "caption": caption,
                 "claims": [],
+                "width": width,
+                "height": height,
+                "home": None,  # the analysis block that shows it first (its id lives there)
             }
         )
     return figures
@@ -201,8 +220,22 @@ def collect_figures(
 # --------------------------------------------------------------------------------------------- analyses
 
 
-def _effect_rows(es: pd.DataFrame, p: pd.Series, cfg: dict) -> list[dict]:
-    """The effect sizes that entered pooled analysis ``p`` (its subset, cell and route)."""
+#: Effects whose estimates are shown exponentiated (ratios) or back-transformed (proportions).
+NATURAL = {"log_rr": "ratio", "log_or": "ratio", "log_hr": "ratio", "logit_p": "proportion"}
+
+
+def _natural(effect: str, x: float) -> float:
+    if NATURAL.get(effect) == "ratio":
+        return math.exp(x)
+    if NATURAL.get(effect) == "proportion":
+        return 1 / (1 + math.exp(-x))
+    return x
+
+
+def _effect_rows(es: pd.DataFrame, p: pd.Series, cfg: dict, labels: dict | None = None) -> list[dict]:
+    """The effect sizes that entered pooled analysis ``p`` (its subset, cell and route), each with its
+    z interval on the reporting scale and its random-effects weight 1/(vi + τ²) as % of the total."""
+    labels = labels or {}
     try:
         sel = analyses.subset_frames(es, cfg).get(p["subset"], es.iloc[0:0])
     except KeyError:  # a subset filtering on a column this effect-size table lacks: select by study below
@@ -217,17 +250,26 @@ def _effect_rows(es: pd.DataFrame, p: pd.Series, cfg: dict) -> list[dict]:
         sel = sel[sel["route"] == p["route"]]
     sel = sel[sel["study_id"].isin(split_ids(p["studies"]))]
     sel = sel.sort_values(["study_id", "comparison"], kind="stable")
+    z = _z(cfg["model"]["level"])
+    tau2 = 0.0 if is_missing(p.get("tau2")) else float(p["tau2"])
+    w = 1 / (sel["vi"].astype(float) + tau2) if len(sel) else pd.Series(dtype=float)
+    share = 100 * w / w.sum() if len(sel) else w
     rows = []
-    for _, r in sel.iterrows():
+    for (_, r), weight in zip(sel.iterrows(), share):
+        se = math.sqrt(float(r["vi"]))
+        est, lo, hi = (_natural(r["effect"], float(r["yi"]) + d) for d in (0.0, -z * se, z * se))
         rows.append(
             {
                 "study": r["study_id"],
+                "label": labels.get(r["study_id"], r["study_id"]),
                 "study_anchor": f"study-{slug(r['study_id'])}",
                 "comparison": value_text(r.get("comparison")),
                 "route": value_text(r.get("route")),
                 "time_h": value_text(r.get("time_h")),
                 "yi": fmt(r["yi"], 4),
                 "vi": fmt(r["vi"], 4),
+                "estimate": f"{fmt2(est)} [{fmt2(lo)}, {fmt2(hi)}]",
+                "weight": f"{weight:.1f}%",
                 "n": " / ".join(value_text(r.get(c)) or "-" for c in ("n_treatment", "n_control")),
                 "events": " / ".join(value_text(r.get(c)) or "-" for c in ("events_treatment", "events_control"))
                 if not (is_missing(r.get("events_treatment")) and is_missing(r.get("events_control")))
@@ -241,6 +283,29 @@ def _effect_rows(es: pd.DataFrame, p: pd.Series, cfg: dict) -> list[dict]:
     return rows
 
 
+def _z(level: float) -> float:
+    from scipy import stats
+
+    return float(stats.norm.ppf(0.5 + float(level) / 2))
+
+
+def fmt2(x) -> str:
+    """An estimate for people: 2 decimals (2 significant digits below 0.01), a true minus sign."""
+    if is_missing(x):
+        return ""
+    x = float(x)
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}" if abs(x) >= 0.01 or x == 0 else f"{x:.2g}"
+    return text.replace("-", "−")
+
+
+def p_value(p) -> str:
+    if is_missing(p):
+        return ""
+    return "< 0.001" if float(p) < 0.001 else f"{float(p):.3f}" if float(p) < 0.1 else f"{float(p):.2f}"
+
+
 def _pooled_stats(p: pd.Series) -> list[tuple[str, str]]:
     stats = [
         ("estimate [CI]", interval_text(p["estimate"], p["ci_low"], p["ci_high"])),
@@ -252,7 +317,7 @@ def _pooled_stats(p: pd.Series) -> list[tuple[str, str]]:
         ("participants", value_text(p["n_participants"])),
         ("τ²", fmt(p["tau2"])),
         ("I² (%)", fmt(p["i2"])),
-        ("Q (p)", f"{fmt(p['q'])} ({fmt(p['q_p'])})" if not is_missing(p["q"]) else ""),
+        ("Q (p)", f"{fmt(p['q'])} (p = {p_value(p['q_p'])})" if not is_missing(p["q"]) else ""),
         ("method / CI method", f"{value_text(p['method'])} / {value_text(p['ci_method'])}"),
     ]
     if not is_missing(p.get("note")):
@@ -261,7 +326,13 @@ def _pooled_stats(p: pd.Series) -> list[tuple[str, str]]:
 
 
 def build_analyses(
-    claims: pd.DataFrame, metrics: pd.DataFrame, pooled: pd.DataFrame, es: pd.DataFrame, cfg: dict, fig_by_key: dict
+    claims: pd.DataFrame,
+    metrics: pd.DataFrame,
+    pooled: pd.DataFrame,
+    es: pd.DataFrame,
+    cfg: dict,
+    fig_by_key: dict,
+    labels: dict | None = None,
 ) -> tuple[list[dict], dict[str, str]]:
     """One block per analysis a claim rests on (a pooled.csv row, else the metric itself).
 
@@ -300,7 +371,7 @@ def build_analyses(
                 p = pooled_by_id.loc[aid]
                 block["stats"] = _pooled_stats(p)
                 block["studies"] = split_ids(p["studies"])
-                block["effects"] = _effect_rows(es, p, cfg)
+                block["effects"] = _effect_rows(es, p, cfg, labels)
             else:
                 block["stats"] = [
                     ("value [interval]", interval_text(m["value"], m["ci_low"], m["ci_high"], m.get("interval"))),
@@ -320,15 +391,26 @@ def build_analyses(
                 }
             )
         block["claims"].append({"id": c["claim_id"], "anchor": f"claim-{slug(c['claim_id'])}"})
+    labels = labels or {}
     for block in blocks.values():
-        block["studies"] = [{"id": s, "anchor": f"study-{slug(s)}"} for s in block["studies"]]
-    return [blocks[k] for k in sorted(blocks)], metric_anchor
+        block["studies"] = [
+            {"id": s, "label": labels.get(s, s), "anchor": f"study-{slug(s)}"} for s in block["studies"]
+        ]
+    ordered = [blocks[k] for k in sorted(blocks)]
+    for block in ordered:  # a figure's id lives in the first analysis that shows it
+        fig = block["figure"]
+        if fig is not None and fig["home"] is None:
+            fig["home"] = block["anchor"]
+        block["figure_home"] = fig is not None and fig["home"] == block["anchor"]
+    return ordered, metric_anchor
 
 
 # --------------------------------------------------------------------------------------------- claims
 
 
-def build_claims(claims: pd.DataFrame, metric_anchor: dict, fig_by_key: dict) -> list[dict]:
+def build_claims(
+    claims: pd.DataFrame, metric_anchor: dict, fig_by_key: dict, documents: dict | None = None, labels=None
+) -> list[dict]:
     has_robustness = "robustness" in claims.columns
     rows = []
     for _, c in claims.iterrows():
@@ -338,11 +420,13 @@ def build_claims(claims: pd.DataFrame, metric_anchor: dict, fig_by_key: dict) ->
         if figure is not None:
             figure["claims"].append({"id": c["claim_id"], "anchor": anchor})
         metric = c["metric"]
+        doc = document(value_text(c["document"]), documents or {})
         rows.append(
             {
                 "id": c["claim_id"],
                 "anchor": anchor,
                 "document": value_text(c["document"]),
+                "doc": doc,
                 "section": value_text(c.get("section")),
                 "quote": value_text(c["quote"]),
                 "metric": value_text(metric),
@@ -353,7 +437,10 @@ def build_claims(claims: pd.DataFrame, metric_anchor: dict, fig_by_key: dict) ->
                 else "NA",
                 "interval": value_text(c.get("interval")) if c.get("interval") in ("ci", "range") else "",
                 "k": value_text(c.get("k")),
-                "studies": [{"id": s, "anchor": f"study-{slug(s)}"} for s in split_ids(c.get("studies"))],
+                "studies": [
+                    {"id": s, "label": (labels or {}).get(s, s), "anchor": f"study-{slug(s)}"}
+                    for s in split_ids(c.get("studies"))
+                ],
                 "verdict": value_text(c["verdict"]),
                 "one_study": c.get("basis") == "one study",
                 "certainty": value_text(c.get("certainty")) if not is_missing(c.get("certainty")) else "",
@@ -365,13 +452,30 @@ def build_claims(claims: pd.DataFrame, metric_anchor: dict, fig_by_key: dict) ->
                 else "",
                 "source_reason": value_text(c.get("source_reason")) if not is_missing(c.get("source_reason")) else "",
                 "reason": value_text(c["reason"]),
-                "robustness": value_text(c.get("robustness")) if has_robustness else None,
+                "robustness": _robustness(c) if has_robustness else None,
                 "central": str(c.get("central")).lower() == "true",
                 "figure": figure,
                 "analysis": metric_anchor.get(metric),
             }
         )
     return rows
+
+
+def _robustness(c: pd.Series) -> str:
+    """The multiverse share in words ("4% of 260 distinct analyses (…)"), never a raw fraction."""
+    value = c.get("robustness")
+    if is_missing(value):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return value  # already in words
+        c = c.copy()
+        c["robustness"] = value
+    if is_missing(c.get("n_distinct")):
+        return f"{float(value):.0%} of distinct analyses"
+    return robustness_text(c)
 
 
 # --------------------------------------------------------------------------------------------- studies
@@ -563,8 +667,10 @@ def context(
         figures = [figures]
     figures = collect_figures(Path(figures_dir), out_dir, forest_index, figures)
     fig_by_key = {f["key"]: f for f in figures}
-    blocks, metric_anchor = build_analyses(claims, metrics, pooled, es, cfg, fig_by_key)
-    claim_rows = build_claims(claims, metric_anchor, fig_by_key)
+    labels = study_labels(ds["studies"])
+    docs = load_documents(cfg.get("documents_file"))
+    blocks, metric_anchor = build_analyses(claims, metrics, pooled, es, cfg, fig_by_key, labels)
+    claim_rows = build_claims(claims, metric_anchor, fig_by_key, docs, labels)
     for c in claim_rows:  # a central claim's specification curve names the claim too
         curve = fig_by_key.get(f"figures/spec_curve/{c['id']}.png")
         if curve is not None:
@@ -572,20 +678,26 @@ def context(
     missing = sorted({str(f) for f in claims["figure"].dropna() if str(f) not in fig_by_key})
     if missing:
         logging.warning("claims name figures that were not drawn (no link): %s", ", ".join(missing))
-    documents = sorted(claims["document"].astype(str).unique())
+    documents = [document(d, docs) for d in sorted(claims["document"].astype(str).unique())]
     present = list(claims["verdict"].astype(str).unique())
     verdicts = [v for v in VERDICTS if v in present] + sorted(v for v in present if v not in VERDICTS)
     counts = claims.groupby(["document", "verdict"]).size()
     summary = [
         {
             "document": d,
-            "counts": [int(counts.get((d, v), 0)) for v in verdicts],
-            "total": int((claims["document"] == d).sum()),
+            "counts": [int(counts.get((d.file, v), 0)) for v in verdicts],
+            "total": int((claims["document"] == d.file).sum()),
         }
         for d in documents
     ]
+    sof = findings.summary_of_findings(claims, metrics, docs, cfg["model"]["level"])
+    claim_by_id = {c["id"]: c for c in claim_rows}
+    for row in sof:
+        row["anchor"] = f"claim-{slug(row['claim_id'])}"
+        row["analysis"] = claim_by_id[row["claim_id"]]["analysis"]
     return {
         "claims": claim_rows,
+        "sof": sof,
         "has_robustness": "robustness" in claims.columns,
         "documents": documents,
         "verdicts": verdicts,
@@ -593,6 +705,7 @@ def context(
         "summary": summary,
         "analyses": blocks,
         "figures": figures,
+        "gallery": [f for f in figures if f["home"] is None],
         "studies": build_studies(ds, blocks),
         "methods": build_methods(cfg, ds),
         "pooled": build_pooled(pooled),

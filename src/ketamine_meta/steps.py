@@ -7,6 +7,7 @@ file the workflow writes, so a step never reads Snakemake's globals.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from . import (
     certainty,
     claims,
     comparisons,
+    documents,
+    findings,
+    forest,
     funnel,
     metrics,
     multiverse,
@@ -29,6 +33,7 @@ from . import (
     sensitivity,
     timecourse,
 )
+from .analyses import MH_EFFECTS
 from .config import load_config
 from .errors import ConfigError, InputError, KetamineMetaError
 from .io import TABLES, load_dataset
@@ -269,38 +274,66 @@ def claims_step(config_path, metrics_csv, multiverse_summary_csv, regtest_csv, o
     table = claims.evaluate_all(registry, _read(metrics_csv), cfg, ev)
     table = claims.add_robustness(table, _read(multiverse_summary_csv))
     outputs.write_csv(table, out_csv)
-    outputs.write_text(claims.claims_markdown(table, cfg), out_md)
+    docs = documents.load_documents(cfg.get("documents_file"))
+    sof = findings.findings_markdown(
+        findings.summary_of_findings(table, _read(metrics_csv), docs, cfg["model"]["level"])
+    )
+    outputs.write_text(claims.claims_markdown(table, cfg, docs, preface=sof), out_md)
 
 
-def forest_step(config_path, effects_csv, pooled_csv, out_dir, out_index) -> None:
-    """One forest plot per primary outcome x effect x group x time bin with k >= min_k_forest."""
+def forest_step(config_path, effects_csv, pooled_csv, out_dir, out_index, moderators_csv=None) -> None:
+    """One forest plot per primary outcome x effect x group x time bin with k >= min_k_forest.
+
+    ``moderators_csv``: the route moderator tests, printed as the test for subgroup differences."""
     cfg = load_config(config_path)
     es, pooled = _read(effects_csv), _read(pooled_csv)
+    mods = _read(moderators_csv) if moderators_csv else pd.DataFrame(columns=["moderator"])
+    mods = mods[(mods["moderator"] == "route") & (mods.get("subset", "primary") == "primary")]
     es = es[es["primary"].astype(bool)]
     prim = pooled[pooled["subset"] == "primary"]
+    ds = load_dataset(cfg["data_dir"])
+    labels = study_labels(ds["studies"])
+    arm_texts = forest.continuous_arm_texts(es[es["effect"] == "smd"], ds.tables.get("outcomes_continuous"), ds["arms"])
+    level = cfg["model"]["level"]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for (outcome, effect, group, time_bin), cell in es.groupby(["outcome", "effect", "group", "time_bin"], sort=True):
-        p = prim[
-            (prim["outcome"] == outcome)
-            & (prim["effect"] == effect)
-            & (prim["group"] == group)
-            & (prim["time_bin"] == time_bin)
-        ]
+        in_cell = (prim["outcome"] == outcome) & (prim["group"] == group) & (prim["time_bin"] == time_bin)
+        p = prim[in_cell & (prim["effect"] == effect)]
         k_all = int(p.loc[p["route"] == "all", "k"].iloc[0]) if (p["route"] == "all").any() else 0
         if k_all < cfg["model"]["min_k_forest"]:
             continue
+        mh = prim[in_cell & (prim["effect"] == MH_EFFECTS.get(effect, "-")) & (prim["route"] == "all")]
+        mh = mh.iloc[0] if len(mh) and int(mh["k"].iloc[0]) > 1 else None
         stem = metrics.forest_name(outcome, effect, group, time_bin)
         what = "ketamine vs control" if group == "contrast" else f"{group.replace('_', '-')} arms"
         title = f"{outcome.replace('_', ' ').capitalize()}, {what}, {metrics._bin_label(cfg, time_bin)}"
-        caption = (
+        qm = mods[(mods["outcome"] == outcome) & (mods["effect"] == effect) & (mods["time_bin"] == time_bin)]
+        qm = qm.iloc[0] if group == "contrast" and len(qm) else None
+        table = forest.forest_rows(cell, p, labels, arm_texts, level, mh, qm)
+        parts = [
             f"{title}. Data: {k_all} studies from {cfg['data_dir']} (primary set: controls "
-            f"{', '.join(cfg['handling']['controls'])}). Effect: {plots.EFFECT_AXIS[effect][0]}; "
-            f"study intervals are 95% z intervals from escalc variances. Model: {model_phrase(cfg)}. "
-            "Dotted lines: prediction intervals (predict.rma)."
-        )
-        outputs.save_figure(plots.forest_plot(cell, p, title), out_dir / stem, caption)
+            f"{', '.join(cfg['handling']['controls'])}). Effect: {plots.EFFECT_AXIS[effect][0]}; study intervals "
+            f"are {level:.0%} z intervals from escalc variances. Weights: random-effects weights 1/(vi + τ²) of the "
+            "all-routes model, as % of their sum; square areas are proportional to them. Diamonds: pooled "
+            "estimates with their confidence intervals; the bar under the total is the prediction interval "
+            "(predict.rma)."
+        ]
+        if cell["route"].nunique() > 1:
+            parts.append("Route subtotals are separate fits within each route.")
+            parts.append(
+                "Test for subgroup differences: the mixed-effects test of route (QM, tables/moderators.csv)."
+                if qm is not None
+                else "Test for subgroup differences: Q of the route estimates around their inverse-variance mean, "
+                "standard errors from their intervals (RevMan)."
+            )
+        if mh is not None:
+            parts.append("Open diamond: Mantel-Haenszel common effect (statsmodels), a sensitivity check.")
+        parts.append(f"Intervals past the axis end in an arrowhead. Model: {model_phrase(cfg)}.")
+        caption = " ".join(parts)
+        fig = forest.forest_plot(table, effect, title, level, group)
+        outputs.save_figure(fig, out_dir / stem, caption)
         index.append(
             {
                 "figure": f"figures/forest/{stem}.png",
@@ -317,18 +350,29 @@ def forest_step(config_path, effects_csv, pooled_csv, out_dir, out_index) -> Non
     )
 
 
+def study_labels(studies: pd.DataFrame) -> dict[str, str]:
+    """study_id -> the label studies.csv gives it ("Lapidus 2014"), the id where the label is empty."""
+    lab = studies.set_index("study_id")["label"] if "label" in studies.columns else pd.Series(dtype=str)
+    return {sid: (str(lab[sid]) if sid in lab.index and pd.notna(lab[sid]) else sid) for sid in studies["study_id"]}
+
+
 def timecourse_step(config_path, pooled_csv, model_csv, out_stem) -> None:
     cfg = load_config(config_path)
     model = _read(model_csv)
-    fig = plots.timecourse_plot(_read(pooled_csv), cfg["time_bins"], model[model["dosing"] == "single"])
+    level = cfg["model"]["level"]
+    bins = sorted(cfg["time_bins"].values(), key=lambda b: b["low_h"])  # in time order, whatever the key order
+    fig = plots.timecourse_plot(_read(pooled_csv), cfg["time_bins"], model[model["dosing"] == "single"], level=level)
     caption = (
-        "Pooled Hedges' g (ketamine vs control, depression scores) in each time bin, per route group and "
-        "all routes; bars are CIs, the shaded band the prediction interval for all routes; point size "
-        "grows with k. Bins (hours after the dose): "
-        + "; ".join(f"{b['label']} ({b['low_h']}-{b['high_h']} h)" for b in cfg["time_bins"].values())
-        + ". The model curve is fitted to single-dose trials only (repeated-dose trials are modelled apart in "
-        "tables/timecourse_model.csv: their hours count from the first of several doses)"
-        + f". Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}; {effect_methods_phrase(cfg)}."
+        f"Pooled Hedges' g (ketamine vs control, depression scores) in each time bin, per route group and "
+        f"all routes; vertical bars are {level:.0%} CIs, grey bars the prediction interval for all routes where k ≥ 3; "
+        "point area grows with k (key in the legend). Open points: k ≤ 2, whose Knapp-Hartung intervals "
+        "(t with 1 df or a single study's z interval) are wide; the y range is set by the estimates and the "
+        "intervals of k ≥ 3, and an interval that runs past it ends in an arrowhead. Bins (hours after the "
+        "dose): "
+        + "; ".join(f"{b['label']} ({b['low_h']:g}-{b['high_h']:g} h)" for b in bins)
+        + ". The dashed curve and its band are the study-clustered (CR2) meta-regression on log time, fitted to "
+        "single-dose trials only (repeated-dose trials are modelled apart in tables/timecourse_model.csv: their "
+        f"hours count from the first of several doses). Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}."
     )
     outputs.save_figure(fig, out_stem, caption)
 
@@ -345,7 +389,7 @@ def moderators_figure_step(config_path, subgroups_csv, moderators_csv, out_stem,
                f"moderator (QM; {cfg['model']['test']}). Moderators and reference levels: "
                + "; ".join(f"{k} ({v['column']}, reference {v['reference']})" for k, v in cfg["moderators"].items())
                + f". Data: {cfg['data_dir']}. Model: {model_phrase(cfg)}.")  # fmt: skip
-    outputs.save_figure(plots.moderator_plot(sg, mods, title), out_stem, caption)
+    outputs.save_figure(plots.moderator_plot(sg, mods, title, cfg["model"]["level"]), out_stem, caption)
 
 
 def relapse_figure_step(config_path, studies_csv, pooled_csv, claims_csv, out_stem) -> None:
@@ -364,7 +408,8 @@ def relapse_figure_step(config_path, studies_csv, pooled_csv, claims_csv, out_st
             boxes.append((r["claim_id"], cfg["relapse"]["windows"][win]["nominal_days"], lo, hi))
     studies = _read(studies_csv)
     studies = studies[studies["counted"].astype(str).str.lower() == "true"]  # printed-only shares: open markers
-    fig = plots.relapse_plot(studies, printed, pooled, cfg["relapse"]["windows"], boxes)
+    labels = study_labels(load_dataset(cfg["data_dir"])["studies"])
+    fig = plots.relapse_plot(studies, printed, pooled, cfg["relapse"]["windows"], boxes, labels)
     windows = "; ".join(f"{k}: days {w['low_days']}-{w['high_days']}" for k, w in cfg["relapse"]["windows"].items())
     caption = (
         "Proportion of responders who relapsed by the follow-up day each study reports, with 95% "
@@ -406,7 +451,13 @@ def provenance_step(config_path, out_json, code_files) -> None:
         for t in TABLES.values()
         if (Path(cfg["data_dir"]) / t.filename).exists()
     )
-    prov = provenance.build({"data": data, "claims": [cfg["claims_file"]], "code": sorted(code_files)}, cfg)
+    inputs = {"data": data, "claims": [cfg["claims_file"]], "code": sorted(code_files)}
+    docs = cfg.get("documents_file")
+    if docs and Path(docs).is_file():
+        inputs["documents"] = [docs]
+    prov = provenance.build(inputs, cfg)
+    # exact versions in the job's log (not committed): provenance.json keeps major.minor only
+    logging.info("exact package versions: %s", json.dumps(provenance.exact_versions(), sort_keys=True))
     outputs.write_text(provenance.dumps(prov), out_json)
 
 
@@ -414,3 +465,25 @@ def publish_step(src_root, dst_root, items) -> None:
     """Copy each relative path in ``items`` from the staging folder to the results folder."""
     items = [items] if isinstance(items, str) else items
     outputs.publish([(Path(src_root) / i, Path(dst_root) / i) for i in items])
+    logging.info("published %d items to %s (open %s)", len(items), dst_root, Path(dst_root) / "report.html")
+
+
+def run_summary(results_dir) -> str:
+    """What the end of a run prints: where the report is and how many claims got each verdict."""
+    results_dir = Path(results_dir)
+    lines = [f"ketamine-meta: results in {results_dir}/", f"  report: {results_dir / 'report.html'}"]
+    claims_csv = results_dir / "claims.csv"
+    if claims_csv.is_file():
+        table = _read(claims_csv)
+
+        def counts(verdicts: pd.Series) -> str:
+            n = verdicts.value_counts()
+            order = [v for v in claims.VERDICTS if v in n] + sorted(v for v in n.index if v not in claims.VERDICTS)
+            return ", ".join(f"{int(n[v])} {v}" for v in order)
+
+        lines.append(f"  claims: {len(table)} ({counts(table['verdict'])})")
+        central = table[table["central"].astype(str).str.lower() == "true"]
+        if len(central):
+            lines.append(f"  headline claims: {len(central)} ({counts(central['verdict'])})")
+        lines.append(f"  summary of findings: {results_dir / 'claims.md'}")
+    return "\n".join(lines)

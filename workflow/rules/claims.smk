@@ -6,8 +6,14 @@ rule claims:
         robustness=rules.multiverse.output.summary,
         regtest=rules.sensitivity.output.regtest,
         registry=config["claims_file"],
+        documents=DOCUMENTS,
     output:
-        csv=f"{WORK}/claims.csv",
+        csv=report(
+            f"{WORK}/claims.csv",
+            caption="../report/claims.rst",
+            category="1. Claims",
+            labels={"table": "claims.csv"},
+        ),
         md=f"{WORK}/claims.md",
     log:
         f"{WORK}/logs/claims.log",

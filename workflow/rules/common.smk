@@ -24,6 +24,8 @@ WORK = str(
     )
 )
 DATA = str(Path(config["data_dir"]))
+# the documents' titles (optional: without the file, documents are named by file name)
+DOCUMENTS = [f for f in [config.get("documents_file") or ""] if f and Path(f).is_file()]
 SCRIPTS = str(Path(workflow.basedir) / "workflow" / "scripts")
 # Only existing tables are declared as inputs: a missing one is reported by the validate step
 # in the project's own words (file, rule, fix) rather than as a Snakemake "missing input".

@@ -5,7 +5,12 @@ rule effect_sizes:
         ok=rules.validate.output.report,
         tables=DATA_TABLES,
     output:
-        effects=f"{WORK}/tables/effect_sizes.csv",
+        effects=report(
+            f"{WORK}/tables/effect_sizes.csv",
+            caption="../report/effect_sizes.rst",
+            category="4. Tables",
+            labels={"table": "effect_sizes.csv"},
+        ),
         unused=f"{WORK}/tables/unused_rows.csv",
     log:
         f"{WORK}/logs/effect_sizes.log",

@@ -8,8 +8,16 @@ rule forest:
         cfg=rules.resolved_config.output.cfg,
         effects=rules.effect_sizes.output.effects,
         pooled=rules.pool.output.pooled,
+        moderators=rules.pool.output.moderators,
+        tables=DATA_TABLES,
     output:
-        folder=directory(f"{FIG}/forest"),
+        folder=report(
+            directory(f"{FIG}/forest"),
+            patterns=["{name}.png"],
+            caption="../report/forest.rst",
+            category="2. Forest plots",
+            labels={"figure": "{name}"},
+        ),
         index=f"{WORK}/tables/forest_index.csv",
     log:
         f"{WORK}/logs/forest.log",
@@ -19,8 +27,8 @@ rule forest:
         cmd=step("forest"),
     shell:
         "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
-        " --pooled_csv {input.pooled} --out_dir {output.folder}"
-        " --out_index {output.index} --log {log}"
+        " --pooled_csv {input.pooled} --moderators_csv {input.moderators}"
+        " --out_dir {output.folder} --out_index {output.index} --log {log}"
 
 
 rule timecourse:
@@ -30,7 +38,14 @@ rule timecourse:
         pooled=rules.pool.output.pooled,
         model=rules.timecourse_model.output.predictions,
     output:
-        multiext(f"{FIG}/timecourse", ".png", ".svg", ".caption.txt"),
+        png=report(
+            f"{FIG}/timecourse.png",
+            caption="../report/timecourse.rst",
+            category="3. Figures",
+            labels={"figure": "timecourse"},
+        ),
+        svg=f"{FIG}/timecourse.svg",
+        caption=f"{FIG}/timecourse.caption.txt",
     log:
         f"{WORK}/logs/timecourse.log",
     conda:
@@ -50,7 +65,14 @@ rule moderators_figure:
         subgroups=rules.pool.output.subgroups,
         moderators=rules.pool.output.moderators,
     output:
-        multiext(f"{FIG}/moderators", ".png", ".svg", ".caption.txt"),
+        png=report(
+            f"{FIG}/moderators.png",
+            caption="../report/moderators.rst",
+            category="3. Figures",
+            labels={"figure": "moderators"},
+        ),
+        svg=f"{FIG}/moderators.svg",
+        caption=f"{FIG}/moderators.caption.txt",
     log:
         f"{WORK}/logs/moderators_figure.log",
     conda:
@@ -72,7 +94,14 @@ rule relapse_figure:
         claims=rules.claims.output.csv,
         tables=DATA_TABLES,
     output:
-        multiext(f"{FIG}/relapse", ".png", ".svg", ".caption.txt"),
+        png=report(
+            f"{FIG}/relapse.png",
+            caption="../report/relapse.rst",
+            category="3. Figures",
+            labels={"figure": "relapse"},
+        ),
+        svg=f"{FIG}/relapse.svg",
+        caption=f"{FIG}/relapse.caption.txt",
     log:
         f"{WORK}/logs/relapse_figure.log",
     conda:
@@ -92,8 +121,22 @@ rule claims_figures:
         cfg=rules.resolved_config.output.cfg,
         claims=rules.claims.output.csv,
     output:
-        multiext(f"{FIG}/claims_overview", ".png", ".svg", ".caption.txt"),
-        multiext(f"{FIG}/claims_estimates", ".png", ".svg", ".caption.txt"),
+        overview=report(
+            f"{FIG}/claims_overview.png",
+            caption="../report/claims_overview.rst",
+            category="1. Claims",
+            labels={"figure": "verdicts per document"},
+        ),
+        overview_svg=f"{FIG}/claims_overview.svg",
+        overview_caption=f"{FIG}/claims_overview.caption.txt",
+        estimates=report(
+            f"{FIG}/claims_estimates.png",
+            caption="../report/claims_estimates.rst",
+            category="1. Claims",
+            labels={"figure": "claimed vs regenerated"},
+        ),
+        estimates_svg=f"{FIG}/claims_estimates.svg",
+        estimates_caption=f"{FIG}/claims_estimates.caption.txt",
     log:
         f"{WORK}/logs/claims_figures.log",
     conda:

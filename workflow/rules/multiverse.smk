@@ -26,7 +26,14 @@ rule spec_curves:
         table=rules.multiverse.output.table,
         registry=config["claims_file"],
     output:
-        folder=directory(f"{WORK}/figures/spec_curve"),
+        folder=report(
+            directory(f"{WORK}/figures/spec_curve"),
+            patterns=["{name}.png"],
+            caption="../report/spec_curve.rst",
+            category="3. Figures",
+            subcategory="Specification curves",
+            labels={"claim": "{name}"},
+        ),
         index=f"{WORK}/tables/spec_curve_index.csv",
     log:
         f"{WORK}/logs/spec_curves.log",

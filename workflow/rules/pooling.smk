@@ -5,7 +5,12 @@ rule pool:
         cfg=rules.resolved_config.output.cfg,
         effects=rules.effect_sizes.output.effects,
     output:
-        pooled=f"{WORK}/tables/pooled.csv",
+        pooled=report(
+            f"{WORK}/tables/pooled.csv",
+            caption="../report/pooled.rst",
+            category="4. Tables",
+            labels={"table": "pooled.csv"},
+        ),
         moderators=f"{WORK}/tables/moderators.csv",
         subgroups=f"{WORK}/tables/subgroups.csv",
         dose=f"{WORK}/tables/dose_response.csv",

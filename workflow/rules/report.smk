@@ -89,3 +89,11 @@ rule publish:
     shell:
         "{params.cmd} --src_root {params.src} --dst_root {params.dst}"
         " --items {params.published} --log {log}"
+
+
+onsuccess:
+    # where the report is and what the claims came to, after Snakemake's job log
+    from ketamine_meta.steps import run_summary
+
+    if Path(RESULTS, "claims.csv").is_file():
+        print(run_summary(RESULTS))

@@ -15,6 +15,7 @@ rule report:
             f"{WORK}/{p}" for p in PUBLISHED if p.startswith("figures/")
         ],
         tables=DATA_TABLES,
+        documents=DOCUMENTS,
     output:
         html=f"{WORK}/report.html",
     log:
