@@ -64,6 +64,7 @@ _RHO = 1.2  # largest ratio (τ²_{g+1} + min v) / (τ²_g + min v) of consecuti
 _MAX_NEWTON = 200  # safeguarded Newton on a finite bracket: ~5 steps, at worst ~60 halvings
 _PROBES = 4  # rounds of probes that extend a proof of unimodality before the grid takes over
 _CERT_EPS = 1e-9  # margin of every inequality of the unimodality proof (log scale; rounding is ~1e-15)
+_COMPACT = 256  # Newton drops finished columns from a batch only above this many (see _refine)
 _GRID_CELLS = 1 << 19  # grid points x studies x columns evaluated at once (memory bound, ~4 MB)
 
 
@@ -275,37 +276,37 @@ def _refine(ev, method, lo, hi, x0):
     x = np.clip(x0, lo, hi)
     x = np.where((x > lo) & (x < hi), x, 0.5 * (lo + hi))
     out, ok = np.full(n, np.nan), np.zeros(n, dtype=bool)
-    act, work, held = np.arange(n), ev, np.arange(n)  # active pairs; evaluator holding `held`
     scale = np.resize(ev.vmin, n)  # a Dense evaluator has one min v for all its brackets
+    # the pairs held by `work` (all at first); done ones stay in, frozen, until compaction pays:
+    # masks cost a few operations per pass, gathering and scattering the active ones a dozen
+    held, work, live = np.arange(n), ev, np.ones(n, dtype=bool)
     for _ in range(_MAX_NEWTON):
-        if act.size == 0:
+        n_live = np.count_nonzero(live)
+        if n_live == 0:
             break
-        if act.size < 0.5 * held.size and held.size > 64:
+        if n_live < 0.5 * held.size and held.size > _COMPACT:
             # copying costs about one evaluation: worth it only once most pairs are done
-            work, held = ev.sub(act), act
-        f, d = work.eq(method, x[held], deriv=True)
-        if held.size != act.size:
-            sel = np.searchsorted(held, act)
-            f, d = f[sel], d[sel]
-        xa = x[act]
-        la = np.where(f > 0, xa, lo[act])
-        ha = np.where(f > 0, hi[act], xa)
+            keep = np.flatnonzero(live)
+            held, work, live = held[keep], ev.sub(held[keep]), live[keep]
+            x, lo, hi, scale = x[keep], lo[keep], hi[keep], scale[keep]
+        f, d = work.eq(method, x, deriv=True)
+        la = np.where(f > 0, x, lo)
+        ha = np.where(f > 0, hi, x)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = f / d
-        newton = xa - step
-        tol = 1e-13 * (xa + scale[act])
+        newton = x - step
+        tol = 1e-13 * (x + scale)
         # a converged x is itself an end of the bracket, so a vanishing step must count as done
         # before the bracket test (else the midpoint would throw the root away)
-        tiny = np.isfinite(step) & (np.abs(step) <= 1e-10 * xa + tol)
+        tiny = np.isfinite(step) & (np.abs(step) <= 1e-10 * x + tol)
         step_ok = np.isfinite(newton) & (newton >= la) & (newton <= ha)
-        xn = np.where(step_ok, newton, 0.5 * (la + ha))
+        xn = np.where(f == 0, x, np.where(step_ok, newton, 0.5 * (la + ha)))
         done = (f == 0) | tiny | (ha - la <= tol)
-        xn = np.where(f == 0, xa, xn)
         bad = ~np.isfinite(f)
-        lo[act], hi[act], x[act] = la, ha, xn
-        fin = act[done & ~bad]
-        out[fin], ok[fin] = x[fin], True
-        act = act[~(done | bad)]
+        fin = np.flatnonzero(live & done & ~bad)
+        out[held[fin]], ok[held[fin]] = xn[fin], True
+        live &= ~(done | bad)
+        lo, hi, x = np.where(live, la, lo), np.where(live, ha, hi), np.where(live, xn, x)
     return out, ok
 
 
