@@ -133,7 +133,9 @@ class Intercept:
         return f, d
 
     def pieces(self, method, t):
-        """``f`` and its parts ``(A, B, C, D)`` per column at ``t`` (D,): see :func:`_certify`."""
+        """``f`` and its parts at ``t`` (shape (..., D)): ``f = A - B``, ``f' = -2C + D`` with
+        ``A = y'P²y``, ``C = y'P³y`` and ``B = tr(P)``, ``D = tr(P²)`` (REML) or ``B = Σ w``,
+        ``D = Σ w²`` (ML); used by the proof of one peak (:func:`_certify`)."""
         f, _, parts = self._eval(method, t, True, True)
         return f, parts
 
@@ -423,6 +425,22 @@ def _certify(ev, method, l0, x, parts, interior):
     ``[0, r₀)`` is proven by ``L(0) > 0`` via ``c₂``). Every inequality keeps a margin of
     ``_CERT_EPS`` on the log scale, so rounding cannot certify a column; a column that fails goes
     to the grid. tests/test_fast_path.py checks that both give the same τ².
+
+    metafor has no equivalent: ``rma`` runs Fisher scoring from its start value and reports the
+    maximum it reaches, which is this one whenever the proof succeeds (one maximum exists).
+
+    Parameters
+    ----------
+    ev : :class:`Intercept` of the D columns.
+    method : ``"REML"`` or ``"ML"``.
+    l0 : ``L(0) = log A(0) - log B(0)`` per column (``-∞`` when ``y'P²y = 0``).
+    x : the Newton root (``interior``) or 0, per column; NaN where Newton failed (not certified).
+    parts : ``(A, B, C, D)`` at ``x`` per column (:meth:`Intercept.pieces`).
+    interior : bool per column, ``f(0) > 0``.
+
+    Returns
+    -------
+    bool array (D,): True where the column has exactly one maximum, at ``x``.
     """
     m, M = ev.vmin, ev.vmax
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
