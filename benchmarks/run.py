@@ -169,6 +169,10 @@ def by_k(args) -> dict:
                 "large": big["fits"],
                 "small": small,
                 "large_over_small": round(rate / small["fits_per_second"], 2),
+                # what a call costs beyond its fits at the large-batch rate (the fixed cost)
+                "fixed_ms_per_call": round(
+                    1e3 * small["columns_per_call"] * (1 / small["fits_per_second"] - 1 / rate), 3
+                ),
             },
             "metafor_loop_fits_per_second": mf.get("fits_per_second") if mf else None,
             "pymare_loop_fits_per_second": pm.get("fits_per_second") if pm else None,

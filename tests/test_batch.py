@@ -194,10 +194,11 @@ def test_identical_studies_under_knha_give_zero_se_as_rma():
 
 def test_failed_search_falls_back_to_dl_and_says_dl_was_used(monkeypatch):
     # with one Newton step allowed (the search needs ~5), the heterogeneous column's τ² search fails:
-    # it must fall back to DL and be labelled DL, with the requested method kept, as rma does
+    # it must fall back to DL and be labelled DL, with the requested method kept, as rma does.
+    # Unequal variances: with equal ones DL is the REML root, and Newton started there is done at once
     monkeypatch.setattr(tau2, "_MAX_NEWTON", 1)
     yi = np.array([[-2.0, 0.1], [2.0, 0.2], [0.0, 0.15]])
-    vi = np.array([[0.01, 0.04], [0.01, 0.04], [0.01, 0.04]])
+    vi = np.array([[0.01, 0.04], [0.02, 0.04], [0.04, 0.04]])
     got = pool_many(yi, vi, method="REML", test="z", axis=0)
     dl = rma(yi[:, 0], vi[:, 0], method="DL", test="z")
     assert not got.loc[0, "converged"]
