@@ -38,7 +38,7 @@ PROVENANCE_COLUMNS = ("source_url", "locator", "evidence", "derivation")
 #: Config keys that name where this run wrote its files: never printed (the page must not depend on them).
 PATH_KEYS = ("results_dir", "work_dir")
 #: Top-level figures, in reading order (others follow alphabetically, then the forest plots).
-FIGURE_ORDER = ("claims_overview", "claims_estimates", "timecourse", "relapse")
+FIGURE_ORDER = ("claims_overview", "claims_estimates", "timecourse", "relapse", "prisma")
 
 ESTIMATORS = {
     "REML": "restricted maximum likelihood (REML)",
@@ -97,6 +97,8 @@ def fmt(x, digits: int = 3) -> str:
         return "inf" if x > 0 else "-inf"
     if abs(x) >= 1000:
         return f"{x:,.0f}"
+    if 0 < abs(x) < 0.001:
+        return "<0.001" if x > 0 else ">-0.001"  # e.g. a tau^2 of 0.000718: no long decimals for people
     return f"{x:.{digits}g}"
 
 
