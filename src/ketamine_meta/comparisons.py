@@ -579,16 +579,20 @@ def _bin_and_pick(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return df.drop(columns=["_dist", "_scale", "_measure"])
 
 
-def effect_sizes_by_time(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def effect_sizes_by_time(ds: Dataset, cfg: dict, crossover: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Arm-level and contrast-level effect sizes at every printed time point, before binning.
 
     Depends on the ``handling`` rules that shape comparisons (multi-arm, doses, scales, measures,
     binary effects) but not on the time bins, so the multiverse builds it once per arm rule and
-    re-bins it cheaply (:func:`bin_effect_sizes`).
+    re-bins it cheaply (:func:`bin_effect_sizes`). ``crossover`` True / False builds only the
+    crossover / the other trials (the crossover rules move only the former); None builds all.
     """
     arms_all = ds["arms"]
     arm_level, contrast_level = [], []
-    for _, st in ds["studies"].sort_values("study_id").iterrows():
+    studies = ds["studies"].sort_values("study_id")
+    if crossover is not None:
+        studies = studies[(studies["design"] == "crossover") == crossover]
+    for _, st in studies.iterrows():
         sid = st["study_id"]
         study = _Study(st, arms_all[arms_all["study_id"] == sid], cfg)
         cont = ds["outcomes_continuous"]

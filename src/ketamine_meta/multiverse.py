@@ -102,7 +102,10 @@ class _EffectCache:
     def __init__(self, ds: Dataset, cfg: dict):
         self.ds, self.cfg = ds, cfg
         self._long: dict = {}
+        self._parallel: dict = {}
         self._binned: dict = {}
+        self.cells: dict = {}  # claim cell -> selected rows per effect-size table (see _cells)
+        self.masks: dict = {}
 
     def handling(self, s: Spec) -> dict:
         h = copy.deepcopy(self.cfg["handling"])
@@ -116,9 +119,16 @@ class _EffectCache:
             cfg = {**self.cfg, "handling": self.handling(s)}
             lkey = (s.arms, s.crossover)
             if lkey not in self._long:
-                # measure and conversion act after the build: build with both allowed, filter below
+                # measure and conversion act after the build: build with both allowed, filter below;
+                # the crossover rule moves only crossover trials, so the others are built once per arm rule
                 bcfg = {**cfg, "handling": {**cfg["handling"], "contrast_md_to_g": True}}
-                self._long[lkey] = comparisons.effect_sizes_by_time(self.ds, bcfg)
+                if s.arms not in self._parallel:
+                    self._parallel[s.arms] = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=False)
+                xo = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=True)
+                self._long[lkey] = tuple(
+                    pd.concat([d for d in (p, x) if len(d)], ignore_index=True) if (len(p) or len(x)) else p
+                    for p, x in zip(self._parallel[s.arms], xo)
+                )
             arm, con = self._long[lkey]
             if not cfg["handling"]["contrast_md_to_g"] and len(con):
                 con = con[~con["conversions"].str.contains("md_to_g", na=False)]
@@ -126,8 +136,11 @@ class _EffectCache:
         return self._binned[key]
 
     def mask(self, es: pd.DataFrame, s: Spec) -> np.ndarray:
-        """The primary-set filter (controls, populations, drugs) under this specification."""
-        return comparisons.in_primary(es, {**self.cfg, "handling": self.handling(s)}).to_numpy()
+        """The primary-set filter (controls, populations, drugs) under this specification: the
+        rule of :func:`ketamine_meta.comparisons.in_primary`, on NumPy arrays."""
+        h = self.handling(s)
+        ok = np.isin(es["population"].to_numpy(), h["populations"]) & np.isin(es["drug"].to_numpy(), h["drugs"])
+        return ok & (np.isin(es["control"].to_numpy(), h["controls"]) | (es["group"].to_numpy() == "single_arm"))
 
 
 def _parse(metric: str) -> dict:
@@ -212,21 +225,35 @@ def _subset_mask(es: pd.DataFrame, cfg: dict, subset: str | None) -> np.ndarray:
 
 def _cells(cache, cfg, q, specs, levels_spec=None) -> list[dict]:
     """Each spec's rows of the claim's cell (outcome, effect, group, bin, route, subset) as NumPy
-    arrays (``yi``, ``vi``, ``study_id`` and, with ``levels_spec``, the moderator ``level``)."""
+    arrays (``yi``, ``vi``, ``study_id`` and, with ``levels_spec``, the moderator ``level``).
+
+    The cell is selected once per effect-size table (dose-arm, crossover, measure and conversion
+    rule) and the primary-set mask once per (table, control and drug choice); the ~1,000
+    specifications of a claim then cost NumPy indexing only, not a DataFrame filter each."""
     out = []
+    qkey = tuple(sorted((k, str(v)) for k, v in q.items())) + (str(levels_spec),)
+    tables = cache.cells.setdefault(qkey, {})
+    masks = cache.masks.setdefault(qkey, {})
     for s in specs:
-        es = cache.get(s)
-        es = es[(es["outcome"] == q["outcome"]) & (es["effect"] == q["effect"]) & (es["time_bin"] == q["bin"])]
-        es = es[es["group"] == q.get("group", "contrast")]
-        if q.get("route", "all") != "all":
-            es = es[es["route"] == q["route"]]
-        es = es.reset_index(drop=True)
-        ok = cache.mask(es, s) & _subset_mask(es, cfg, q.get("subset"))
-        arrays = {"yi": es["yi"].to_numpy(float)[ok], "vi": es["vi"].to_numpy(float)[ok],
-                  "study_id": es["study_id"].to_numpy()[ok]}  # fmt: skip
-        if levels_spec is not None:
-            arrays["level"] = analyses._levels(es, levels_spec).to_numpy()[ok]
-        out.append(arrays)
+        tkey = (s.arms, s.crossover, s.measure, s.conversion)
+        if tkey not in tables:
+            es = cache.get(s)
+            es = es[(es["outcome"] == q["outcome"]) & (es["effect"] == q["effect"]) & (es["time_bin"] == q["bin"])]
+            es = es[es["group"] == q.get("group", "contrast")]
+            if q.get("route", "all") != "all":
+                es = es[es["route"] == q["route"]]
+            es = es.reset_index(drop=True)
+            arrays = {"yi": es["yi"].to_numpy(float), "vi": es["vi"].to_numpy(float),
+                      "study_id": es["study_id"].to_numpy()}  # fmt: skip
+            if levels_spec is not None:
+                arrays["level"] = analyses._levels(es, levels_spec).to_numpy()
+            tables[tkey] = (es, arrays, _subset_mask(es, cfg, q.get("subset")))
+        es, arrays, sub = tables[tkey]
+        mkey = (tkey, s.controls, s.drug)
+        if mkey not in masks:
+            masks[mkey] = cache.mask(es, s) & sub
+        ok = masks[mkey]
+        out.append({name: a[ok] for name, a in arrays.items()})
     return out
 
 

@@ -17,6 +17,8 @@ rule claims:
         md=f"{WORK}/claims.md",
     log:
         f"{WORK}/logs/claims.log",
+    benchmark:
+        f"{WORK}/benchmarks/claims.tsv"
     conda:
         ENV
     params:

@@ -14,6 +14,8 @@ rule effect_sizes:
         unused=f"{WORK}/tables/unused_rows.csv",
     log:
         f"{WORK}/logs/effect_sizes.log",
+    benchmark:
+        f"{WORK}/benchmarks/effect_sizes.tsv"
     conda:
         ENV
     params:

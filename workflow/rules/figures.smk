@@ -21,6 +21,8 @@ rule forest:
         index=f"{WORK}/tables/forest_index.csv",
     log:
         f"{WORK}/logs/forest.log",
+    benchmark:
+        f"{WORK}/benchmarks/forest.tsv"
     conda:
         ENV
     params:
@@ -48,6 +50,8 @@ rule timecourse:
         caption=f"{FIG}/timecourse.caption.txt",
     log:
         f"{WORK}/logs/timecourse.log",
+    benchmark:
+        f"{WORK}/benchmarks/timecourse.tsv"
     conda:
         ENV
     params:
@@ -75,6 +79,8 @@ rule moderators_figure:
         caption=f"{FIG}/moderators.caption.txt",
     log:
         f"{WORK}/logs/moderators_figure.log",
+    benchmark:
+        f"{WORK}/benchmarks/moderators_figure.tsv"
     conda:
         ENV
     params:
@@ -104,6 +110,8 @@ rule relapse_figure:
         caption=f"{FIG}/relapse.caption.txt",
     log:
         f"{WORK}/logs/relapse_figure.log",
+    benchmark:
+        f"{WORK}/benchmarks/relapse_figure.tsv"
     conda:
         ENV
     params:
@@ -139,6 +147,8 @@ rule claims_figures:
         estimates_caption=f"{FIG}/claims_estimates.caption.txt",
     log:
         f"{WORK}/logs/claims_figures.log",
+    benchmark:
+        f"{WORK}/benchmarks/claims_figures.tsv"
     conda:
         ENV
     params:

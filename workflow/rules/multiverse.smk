@@ -10,6 +10,8 @@ rule multiverse:
         summary=f"{WORK}/tables/multiverse_summary.csv",
     log:
         f"{WORK}/logs/multiverse.log",
+    benchmark:
+        f"{WORK}/benchmarks/multiverse.tsv"
     conda:
         ENV
     params:
@@ -37,6 +39,8 @@ rule spec_curves:
         index=f"{WORK}/tables/spec_curve_index.csv",
     log:
         f"{WORK}/logs/spec_curves.log",
+    benchmark:
+        f"{WORK}/benchmarks/spec_curves.tsv"
     conda:
         ENV
     params:
@@ -59,6 +63,8 @@ rule sensitivity:
         folder=directory(f"{WORK}/figures/funnel"),
     log:
         f"{WORK}/logs/sensitivity.log",
+    benchmark:
+        f"{WORK}/benchmarks/sensitivity.tsv"
     conda:
         ENV
     params:

@@ -16,6 +16,8 @@ rule pool:
         dose=f"{WORK}/tables/dose_response.csv",
     log:
         f"{WORK}/logs/pool.log",
+    benchmark:
+        f"{WORK}/benchmarks/pool.tsv"
     conda:
         ENV
     params:
@@ -36,6 +38,8 @@ rule timecourse_model:
         summary=f"{WORK}/tables/timecourse_summary.csv",
     log:
         f"{WORK}/logs/timecourse_model.log",
+    benchmark:
+        f"{WORK}/benchmarks/timecourse_model.tsv"
     conda:
         ENV
     params:
@@ -58,6 +62,8 @@ rule relapse:
         shares=f"{WORK}/tables/relapse_shares.csv",
     log:
         f"{WORK}/logs/relapse.log",
+    benchmark:
+        f"{WORK}/benchmarks/relapse.tsv"
     conda:
         ENV
     params:
@@ -78,6 +84,8 @@ rule adverse_events:
         pooled=f"{WORK}/tables/adverse_events_pooled.csv",
     log:
         f"{WORK}/logs/adverse_events.log",
+    benchmark:
+        f"{WORK}/benchmarks/adverse_events.tsv"
     conda:
         ENV
     params:
@@ -105,6 +113,8 @@ rule metrics:
         metrics=f"{WORK}/tables/metrics.csv",
     log:
         f"{WORK}/logs/metrics.log",
+    benchmark:
+        f"{WORK}/benchmarks/metrics.tsv"
     conda:
         ENV
     params:
@@ -130,6 +140,8 @@ rule prisma:
         figure=multiext(f"{WORK}/figures/prisma", ".png", ".svg", ".caption.txt"),
     log:
         f"{WORK}/logs/prisma.log",
+    benchmark:
+        f"{WORK}/benchmarks/prisma.tsv"
     conda:
         ENV
     params:

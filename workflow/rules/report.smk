@@ -53,6 +53,8 @@ rule provenance:
         json=f"{WORK}/provenance.json",
     log:
         f"{WORK}/logs/provenance.log",
+    benchmark:
+        f"{WORK}/benchmarks/provenance.tsv"
     conda:
         ENV
     params:
@@ -76,6 +78,8 @@ rule publish:
         funnel=directory(f"{RESULTS}/figures/funnel"),
     log:
         f"{WORK}/logs/publish.log",
+    benchmark:
+        f"{WORK}/benchmarks/publish.tsv"
     conda:
         ENV
     params:

@@ -20,6 +20,8 @@ rule report:
         html=f"{WORK}/report.html",
     log:
         f"{WORK}/logs/report.log",
+    benchmark:
+        f"{WORK}/benchmarks/report.tsv"
     conda:
         ENV
     params:

@@ -7,7 +7,11 @@ SIM_K = [2, 3, 5, 10, 20]
 SIM_TAU2 = ["0", "0.05", "0.2"]
 SIM_REPS = 10000
 SIM_SEED = 20240521
-SIM_CODE = ["src/ketamine_meta/simulation.py", "src/ketamine_meta/batch.py"]
+SIM_CODE = [
+    "src/ketamine_meta/simulation.py",
+    "src/ketamine_meta/batch.py",
+    "src/ketamine_meta/tau2.py",
+]
 
 
 rule simulate_cell:
@@ -18,6 +22,8 @@ rule simulate_cell:
         csv=f"{WORK}/validation/cells/k{{k}}_tau2_{{tau2}}.csv",
     log:
         f"{WORK}/logs/simulate_cell_k{{k}}_tau2_{{tau2}}.log",
+    benchmark:
+        f"{WORK}/benchmarks/simulate_cell_k{{k}}_tau2_{{tau2}}.tsv"
     wildcard_constraints:
         k=r"\d+",
         tau2=r"\d+(\.\d+)?",
@@ -44,6 +50,8 @@ rule simulate:
         ),
     log:
         f"{WORK}/logs/simulate.log",
+    benchmark:
+        f"{WORK}/benchmarks/simulate.tsv"
     conda:
         ENV
     params:

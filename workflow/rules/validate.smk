@@ -26,6 +26,8 @@ rule validate:
         report=f"{WORK}/validation.txt",
     log:
         f"{WORK}/logs/validate.log",
+    benchmark:
+        f"{WORK}/benchmarks/validate.tsv"
     conda:
         ENV
     params:
