@@ -37,7 +37,8 @@ def prisma_counts(data_dir: str | Path, tables: dict, effect_sizes: pd.DataFrame
         exc = screening[screening["decision"] == "excluded"]
         rows.append({"stage": "candidate studies screened", "n": len(screening), "detail": "screening.csv"})
         rows.append({"stage": "excluded", "n": len(exc), "detail": "reasons in screening.csv"})
-        for group, n in _reason_groups(exc["reason"]).items():
+        cats = _read(data_dir / "search" / "exclusion_categories.csv")
+        for group, n in _reason_groups(exc, cats).items():
             rows.append({"stage": f"excluded: {group}", "n": n, "detail": ""})
         rows.append({"stage": "included", "n": len(inc), "detail": "studies.csv"})
         if len(inc) + len(exc) != len(screening) or set(inc["study_id"]) != set(studies["study_id"]):
@@ -69,12 +70,23 @@ REASON_GROUPS = (
 )  # fmt: skip
 
 
-def _reason_groups(reasons: pd.Series) -> dict[str, int]:
+def _reason_groups(excluded: pd.DataFrame, categories: pd.DataFrame | None) -> dict[str, int]:
+    """Exclusions per reason group: the category the screener assigned
+    (``search/exclusion_categories.csv``) where there is one, else the first keyword group of
+    :data:`REASON_GROUPS` that the reason matches."""
+    assigned = {} if categories is None else dict(zip(categories["study_id"], categories["category_label"]))
     out: dict[str, int] = {}
-    for text in reasons.astype(str).str.lower():
-        group = next((g for g, words in REASON_GROUPS if any(w in text for w in words)), "other reasons")
+    for sid, text in zip(excluded["study_id"], excluded["reason"].astype(str).str.lower()):
+        group = assigned.get(sid) or next((g for g, words in REASON_GROUPS if any(w in text for w in words)),
+                                          "other reasons")  # fmt: skip
         out[group] = out.get(group, 0) + 1
-    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _short(label: str, width: int = 44) -> str:
+    """A reason group's label for the figure: up to its first colon or parenthesis, at most ``width``."""
+    head = label.split(":")[0].split(" (")[0].strip()
+    return head if len(head) <= width else head[: width - 1].rstrip() + "…"
 
 
 def prisma_figure(counts: pd.DataFrame):
@@ -93,11 +105,12 @@ def prisma_figure(counts: pd.DataFrame):
     ax.set_ylim(0, 10)
 
     def box(x, y, text, w=4.2, h=1.2):
-        ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, fill=False, lw=0.8))
+        # explicit colours: the seaborn house style draws patch edges white
+        ax.add_patch(plt.Rectangle((x - w / 2, y - h / 2), w, h, fill=False, lw=0.8, ec="#333333"))
         ax.text(x, y, text, ha="center", va="center", fontsize=6.5, wrap=True)
 
     def arrow(x0, y0, x1, y1):
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "lw": 0.7})
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "lw": 0.7, "color": "#333333"})
 
     if "queries run" in n:
         box(2.6, 9.0, f"Identification: {n['queries run']} logged queries\n"
@@ -105,8 +118,9 @@ def prisma_figure(counts: pd.DataFrame):
         arrow(2.6, 8.4, 2.6, 7.2)
     box(2.6, 6.6, f"Candidate studies screened\nn = {n.get('candidate studies screened', len(incl))}")
     arrow(2.6, 6.0, 2.6, 4.2)
-    box(7.6, 6.6, "Excluded, n = " + str(n.get("excluded", 0)) + "\n" + "\n".join(f"{g}: {v}" for g, v in excl[:6]),
-        w=4.4, h=2.4)  # fmt: skip
+    # group labels cut at their first colon: the full wording is in search/exclusion_categories.csv
+    lines = "\n".join(f"{_short(g)}: {v}" for g, v in excl)
+    box(7.6, 6.2, f"Excluded, n = {n.get('excluded', 0)}\n{lines}", w=4.6, h=0.45 * (len(excl) + 1) + 0.3)
     arrow(4.7, 6.6, 5.4, 6.6)
     box(2.6, 3.4, f"Included, n = {n.get('included', '')}\n" + "\n".join(f"{g}: {v}" for g, v in incl), h=1.6)
     arrow(2.6, 2.6, 2.6, 1.6)
