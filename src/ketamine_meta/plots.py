@@ -166,35 +166,67 @@ def moderator_plot(subgroups: pd.DataFrame, tests: pd.DataFrame, title: str, lev
     return forest.forest_plot(table, effect, title, level, headers=headers)
 
 
-def spec_curve(rows: pd.DataFrame, claimed: tuple[float, float], title: str, dimensions: list[str]) -> plt.Figure:
-    """Specification curve: every specification's estimate and CI sorted by estimate (top), the
-    claimed range shaded, the primary specification marked; beneath, which choices made each one."""
+def spec_curve(rows: pd.DataFrame, claimed: tuple[float, float], title: str, dimensions: list[str],
+               value_label: str = "Regenerated value") -> plt.Figure:  # fmt: skip
+    """Specification curve: each distinct analysis's estimate and CI sorted by estimate (top),
+    coloured by its verdict, point area growing with k, the claimed value or range shaded, the
+    primary analysis circled; beneath, which choices made each one.
+
+    The axis spans the estimates (and the claim) with a margin, not the widest interval: an
+    interval that runs past it is clipped and ends in an arrow, as in the forest plots."""
     style()
     rows = rows[np.isfinite(rows["estimate"])].sort_values(["estimate", "spec_id"]).reset_index(drop=True)
     varied = [d for d in dimensions if rows[d].nunique() > 1]
     options = [(d, o) for d in varied for o in sorted(rows[d].unique())]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(PAGE_WIDTH, 2.6 + 0.16 * len(options)), sharex=True,
-                                      gridspec_kw={"height_ratios": [2.2, 0.25 + 0.16 * len(options)]})  # fmt: skip
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(PAGE_WIDTH, 2.8 + 0.16 * len(options)), sharex=True,
+                                      gridspec_kw={"height_ratios": [2.4, 0.25 + 0.16 * len(options)]})  # fmt: skip
     x = np.arange(len(rows))
     colours = rows["verdict"].map(VERDICT_COLOURS).fillna("#999999")
-    top.axhspan(claimed[0], claimed[1], color="#BBBBBB", alpha=0.4, lw=0, label="claimed")
-    ok = rows["ci_low"].notna()
-    top.vlines(x[ok], rows.loc[ok, "ci_low"], rows.loc[ok, "ci_high"], colors=colours[ok], lw=0.6, alpha=0.6)
-    top.scatter(x, rows["estimate"], s=6, c=colours, zorder=3)
+    lo_c, hi_c = float(min(claimed)), float(max(claimed))
+    est = rows["estimate"].to_numpy(float)
+    # most intervals (10th to 90th percentile of their ends) stay whole; the widest are clipped
+    ci_lo, ci_hi = rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float)
+    span_lo = min(
+        est.min(), lo_c, np.nanpercentile(ci_lo, 10, method="higher") if np.isfinite(ci_lo).any() else est.min()
+    )
+    span_hi = max(
+        est.max(), hi_c, np.nanpercentile(ci_hi, 90, method="lower") if np.isfinite(ci_hi).any() else est.max()
+    )
+    pad = 0.05 * max(span_hi - span_lo, 0.1)
+    ylo, yhi = span_lo - pad, span_hi + pad
+    if hi_c > lo_c:
+        top.axhspan(lo_c, hi_c, color="#BBBBBB", alpha=0.4, lw=0, label="claimed")
+    else:
+        top.axhline(lo_c, color="#777777", lw=0.8, ls="--", label="claimed")
+    ok = rows["ci_low"].notna() & rows["ci_high"].notna()
+    lo_ci = rows["ci_low"].clip(lower=ylo).to_numpy(float)
+    hi_ci = rows["ci_high"].clip(upper=yhi).to_numpy(float)
+    top.vlines(x[ok], lo_ci[ok], hi_ci[ok], colors=colours[ok], lw=0.6, alpha=0.6)
+    for flag, edge, marker in ((rows["ci_low"] < ylo, ylo, "v"), (rows["ci_high"] > yhi, yhi, "^")):
+        hit = (flag & ok).to_numpy()
+        if hit.any():
+            top.scatter(x[hit], np.full(hit.sum(), edge), marker=marker, s=6, c=colours[hit], zorder=3)
+    k = rows["k"].fillna(1).to_numpy(float)
+    top.scatter(x, est, s=4 + 3 * np.sqrt(k), c=colours, zorder=3)
     prim = np.flatnonzero(rows["is_primary"].to_numpy())
     if prim.size:
-        top.scatter(x[prim], rows.loc[prim, "estimate"], s=40, facecolors="none", edgecolors="black", zorder=4,
+        top.scatter(x[prim], est[prim], s=60, facecolors="none", edgecolors="black", zorder=4,
                     label="primary analysis")  # fmt: skip
-    top.set_ylabel("Regenerated value")
+    for verdict in ("reproduced", "inconclusive", "contradicted"):
+        if (rows["verdict"] == verdict).any():
+            top.scatter([], [], s=12, c=VERDICT_COLOURS[verdict], label=verdict)
+    top.set_ylim(ylo, yhi)
+    top.set_ylabel(value_label)
     top.set_title(title, loc="left")
-    top.legend(loc="upper left", frameon=False)
+    top.legend(loc="upper left", frameon=False, ncol=3, fontsize=6)
     for j, (d, o) in enumerate(options):
         hit = (rows[d] == o).to_numpy()
         bottom.scatter(x[hit], np.full(hit.sum(), j), s=3, color="#333333", marker="|")
     bottom.set_yticks(range(len(options)))
     bottom.set_yticklabels([f"{d}: {o}" for d, o in options], fontsize=6)
     bottom.invert_yaxis()
-    bottom.set_xlabel(f"Specifications sorted by estimate (n = {len(rows)})")
+    bottom.set_xlabel(f"Distinct analyses sorted by estimate (n = {len(rows)}); point area grows with k "
+                      f"({int(k.min())} to {int(k.max())}); arrows: interval clipped")  # fmt: skip
     bottom.grid(False)
     fig.tight_layout()
     return fig

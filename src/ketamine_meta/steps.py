@@ -253,7 +253,16 @@ def spec_curves_step(config_path, multiverse_csv, out_dir, out_index) -> None:
         else:
             lo, hi = c.claimed, c.claimed
         dims = [d for d in multiverse.DIMENSIONS if rows[d].nunique() > 1]
-        fig = plots.spec_curve(testable, (lo, hi), f"{cid}: {c.metric}", dims or list(multiverse.DIMENSIONS[:1]))
+        unit = {
+            "pooled": "Hedges' g or ratio (reporting scale)",
+            "rate": "Proportion",
+            "ratio": "Ratio to the SSRI g",
+            "route_diff": "Difference in g",
+            "moderator_diff": "Difference",
+            "relapse": "Proportion relapsed",
+        }
+        fig = plots.spec_curve(testable, (lo, hi), f"{cid}: {c.metric}", dims or list(multiverse.DIMENSIONS[:1]),
+                               value_label=unit.get(c.family, "Regenerated value"))  # fmt: skip
         n = len(testable)
         share = testable["supports"].mean() if n else float("nan")
         caption = (f"Specification curve of claim {cid} ({c.document}): the regenerated {c.metric} in each of "
