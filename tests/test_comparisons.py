@@ -117,16 +117,22 @@ def test_handbook_crossover_worked_example():
     assert float(np.sqrt(v)) == pytest.approx(0.2560, abs=5e-5)
 
 
-def test_paired_contrast_is_put_on_the_between_person_scale(tmp_path):
-    """A crossover's paired MD with its paired CI: SD_diff = SE sqrt(N), SD = SD_diff / sqrt(2(1-r)),
-    then the Handbook's paired SMD; not the parallel-group conversion (which would use n1 = n2 = N)."""
+def _paired_gamma(tmp_path, old: str, new: str):
+    """The valid data with gamma2003's (crossover) contrast edited and marked as a paired estimate."""
     d = copy_valid(tmp_path / "d")
     path = d / "contrasts.csv"
     text = path.read_text(encoding="utf-8").splitlines()
     text[0] += ",paired"
-    text[1] = text[1].replace(",6.0,2.5,,,,,madrs,", ",6.0,,1.5,10.5,18,18,madrs,") + ",true"
+    text[1] = text[1].replace(old, new) + ",true"
     text[2] += ","
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    return d
+
+
+def test_paired_contrast_is_put_on_the_between_person_scale(tmp_path):
+    """A crossover's paired MD with its paired CI: SD_diff = SE sqrt(N), SD = SD_diff / sqrt(2(1-r)),
+    then the Handbook's paired SMD; not the parallel-group conversion (which would use n1 = n2 = N)."""
+    d = _paired_gamma(tmp_path, ",6.0,2.5,,,,,madrs,", ",6.0,,1.5,10.5,18,18,madrs,")
     cfg = make_config()
     es = build_effect_sizes(load_dataset(d), cfg)[0]
     r = _one(es, study_id="gamma2003", outcome="depression")
@@ -184,13 +190,7 @@ def test_within_person_d_of_a_crossover_is_rescaled_with_the_paired_variance(tmp
     """A printed within-person d (MD / SD of differences) of N = 20 participants: SMD = d sqrt(2(1-r)),
     variance (1/N + SMD^2/2N) 2(1-r), whatever CI the paper printed (session 1 used the printed CI of a
     mixed model, a variance ~4x too small). r = 0.2 makes the rescaling visible."""
-    d = copy_valid(tmp_path / "d")
-    path = d / "contrasts.csv"
-    text = path.read_text(encoding="utf-8").splitlines()
-    text[0] += ",paired"
-    text[1] = text[1].replace(",md,6.0,2.5,,,,,madrs,", ",smd,0.8,,0.7,0.9,,,madrs,") + ",true"
-    text[2] += ","
-    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    d = _paired_gamma(tmp_path, ",md,6.0,2.5,,,,,madrs,", ",smd,0.8,,0.7,0.9,,,madrs,")
     cfg = make_config()
     cfg["handling"]["crossover_r"] = 0.2
     r = _one(build_effect_sizes(load_dataset(d), cfg)[0], study_id="gamma2003", outcome="depression")

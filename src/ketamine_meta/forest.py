@@ -25,6 +25,8 @@ from matplotlib import ticker  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from .analyses import to_reporting_scale
+
 #: Effect -> (axis label, plot-column header, estimate-column abbreviation, log axis, axis clamp).
 FOREST_AXIS = {
     "smd": ("Hedges' g (standardised mean difference)", "Hedges' g", "g", False, None),
@@ -115,12 +117,7 @@ def to_analysis(effect: str):
 
 def to_natural(effect: str, x):
     """Analysis scale -> the scale the axis shows (ratios exponentiated, logits to proportions)."""
-    x = np.asarray(x, dtype=float)
-    if effect in ("log_rr", "log_or", "log_hr"):
-        return np.exp(x)
-    if effect == "logit_p":
-        return 1 / (1 + np.exp(-x))
-    return x
+    return to_reporting_scale(effect, x)
 
 
 # --------------------------------------------------------------------------------------------- layout

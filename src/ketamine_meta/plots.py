@@ -15,6 +15,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .analyses import to_reporting_scale
+
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
 ROUTE_COLOURS = {"all": "#000000", "iv": "#0072B2", "intranasal": "#E69F00", "oral": "#009E73", "im_sc": "#CC79A7"}
 VERDICT_COLOURS = {
@@ -52,12 +54,7 @@ def style() -> None:
 
 
 def _scale(effect: str, x):
-    x = np.asarray(x, dtype=float)
-    if effect in ("log_rr", "log_or", "log_hr"):
-        return np.exp(x)
-    if effect == "logit_p":
-        return 1 / (1 + np.exp(-x))
-    return x
+    return to_reporting_scale(effect, x)
 
 
 def timecourse_plot(
