@@ -32,8 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # the checkout's library even without `pip install -e`
 
-from ketamine_meta.batch import pool_arrays, pool_many  # noqa: E402
-from ketamine_meta.pooling import rma  # noqa: E402
+from ketamine_meta.stats.batch import pool_arrays, pool_many  # noqa: E402
+from ketamine_meta.stats.pooling import rma  # noqa: E402
 
 K = 10
 METHOD, TEST = "REML", "knha"
@@ -183,22 +183,22 @@ def by_k(args) -> dict:
 
 
 def time_multiverse() -> tuple[float | None, str]:
-    """Specifications (claim x choice-set rows) per second of ketamine_meta.multiverse, if it exists yet.
+    """Specifications (claim x choice-set rows) per second of ketamine_meta.claims.multiverse, if it exists yet.
 
     Run on the shipped data and config/config.yaml; the time includes building the effect sizes
     for every multi-arm and bin variant, as a pipeline run would.
     """
     try:
-        mv = importlib.import_module("ketamine_meta.multiverse")
+        mv = importlib.import_module("ketamine_meta.claims.multiverse")
     except ModuleNotFoundError:
-        return None, "ketamine_meta.multiverse does not exist yet"
+        return None, "ketamine_meta.claims.multiverse does not exist yet"
     run = getattr(mv, "run_multiverse", None)
     if run is None:
-        return None, "ketamine_meta.multiverse has no run_multiverse(ds, cfg, registry)"
+        return None, "ketamine_meta.claims.multiverse has no run_multiverse(ds, cfg, registry)"
     try:
-        from ketamine_meta.claims import load_claims
-        from ketamine_meta.config import load_config
-        from ketamine_meta.io import load_dataset
+        from ketamine_meta.claims.registry import load_claims
+        from ketamine_meta.core.config import load_config
+        from ketamine_meta.data.load import load_dataset
 
         cfg = load_config(ROOT / "config" / "config.yaml")
         ds = load_dataset(ROOT / cfg["data_dir"])
@@ -207,7 +207,7 @@ def time_multiverse() -> tuple[float | None, str]:
         table = run(ds, cfg, registry)
         sec = time.perf_counter() - t0
     except Exception as err:  # a module another engineer is still writing: report, do not crash
-        return None, f"ketamine_meta.multiverse.run_multiverse failed: {type(err).__name__}: {err}"[:500]
+        return None, f"ketamine_meta.claims.multiverse.run_multiverse failed: {type(err).__name__}: {err}"[:500]
     n = len(table)
     return round(n / sec, 1), (
         f"{n} claim x specification rows ({table['spec_id'].nunique()} distinct choice sets) in {sec:.2f} s"

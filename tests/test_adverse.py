@@ -7,10 +7,10 @@ import math
 import pytest
 from helpers import copy_valid, make_config
 
-from ketamine_meta import effects
-from ketamine_meta.adverse import pool_adverse
-from ketamine_meta.io import load_dataset
-from ketamine_meta.pooling import rma
+from ketamine_meta.data.load import load_dataset
+from ketamine_meta.evidence.adverse import pool_adverse
+from ketamine_meta.stats import effects
+from ketamine_meta.stats.pooling import rma
 
 
 def test_dissociation_risk_ratio_and_group_rates(tmp_path):

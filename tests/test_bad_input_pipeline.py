@@ -19,8 +19,8 @@ import pytest
 from helpers import ROOT, edit_csv, run_snakemake, tree_digest
 from test_broken_inputs import together_dataset
 
-from ketamine_meta.errors import InputError
-from ketamine_meta.io import load_dataset
+from ketamine_meta.core.errors import InputError
+from ketamine_meta.data.load import load_dataset
 
 pytestmark = pytest.mark.pipeline
 

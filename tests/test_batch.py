@@ -10,8 +10,9 @@ import pytest
 from helpers import LOWER_PEAK_IN_REFERENCE
 from tolerances import CLOSED_FORM_ATOL, TIGHT_ATOL
 
-from ketamine_meta import batch, pooling, tau2
-from ketamine_meta.pooling import METHODS, TESTS, pool_many, rma
+from ketamine_meta.stats import batch, maximise, pooling
+from ketamine_meta.stats.batch import pool_many
+from ketamine_meta.stats.pooling import METHODS, TESTS, rma
 
 #: pool_many must reproduce rma to this (absolute, and relative for large numbers such as stat)
 SAME = 1e-10
@@ -196,7 +197,7 @@ def test_failed_search_falls_back_to_dl_and_says_dl_was_used(monkeypatch):
     # with one Newton step allowed (the search needs ~5), the heterogeneous column's τ² search fails:
     # it must fall back to DL and be labelled DL, with the requested method kept, as rma does.
     # Unequal variances: with equal ones DL is the REML root, and Newton started there is done at once
-    monkeypatch.setattr(tau2, "_MAX_NEWTON", 1)
+    monkeypatch.setattr(maximise, "_MAX_NEWTON", 1)
     yi = np.array([[-2.0, 0.1], [2.0, 0.2], [0.0, 0.15]])
     vi = np.array([[0.01, 0.04], [0.02, 0.04], [0.04, 0.04]])
     got = pool_many(yi, vi, method="REML", test="z", axis=0)
@@ -262,10 +263,6 @@ def test_unknown_method_or_test_is_refused():
         pool_many([0.1, 0.2], [0.1, 0.1], method="FE")
     with pytest.raises(ValueError, match="unknown test"):
         pool_many([0.1, 0.2], [0.1, 0.1], test="t")
-
-
-def test_pool_many_is_exported_by_pooling():
-    assert pooling.pool_many is batch.pool_many
 
 
 def test_blocks_of_columns_give_the_same_numbers(monkeypatch):

@@ -15,8 +15,9 @@ import pytest
 from helpers import ROOT
 from tolerances import BIMODAL_TAU2_ATOL, TIGHT_ATOL
 
-from ketamine_meta import batch
-from ketamine_meta.pooling import pool_many, rma
+from ketamine_meta.stats import batch
+from ketamine_meta.stats.batch import pool_many
+from ketamine_meta.stats.pooling import rma
 
 REF = json.loads((ROOT / "tests" / "reference" / "metafor_bimodal.json").read_text())
 CASES = REF["cases"]

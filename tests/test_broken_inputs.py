@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from helpers import copy_valid
 
-from ketamine_meta.errors import InputError
-from ketamine_meta.io import load_dataset
+from ketamine_meta.core.errors import InputError
+from ketamine_meta.data.load import load_dataset
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Expect:
 
     @property
     def where(self) -> str:
-        """The place as :class:`~ketamine_meta.errors.Problem` prints it (after the folder)."""
+        """The place as :class:`~ketamine_meta.core.errors.Problem` prints it (after the folder)."""
         out = self.file
         if self.row is not None:
             out += f", row {self.row}"

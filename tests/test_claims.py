@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from helpers import make_config
 
-from ketamine_meta.claims import Claim, evaluate, load_claims, safe_eval
-from ketamine_meta.errors import ConfigError
+from ketamine_meta.claims.registry import Claim, load_claims, safe_eval
+from ketamine_meta.claims.verdicts import evaluate
+from ketamine_meta.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

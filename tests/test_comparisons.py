@@ -7,9 +7,11 @@ import pytest
 from helpers import copy_valid, make_config
 from scipy import stats
 
-from ketamine_meta import effects
-from ketamine_meta.comparisons import assign_bin, build_effect_sizes, paired_smd
-from ketamine_meta.io import load_dataset
+from ketamine_meta.data.load import load_dataset
+from ketamine_meta.evidence.comparisons import build_effect_sizes
+from ketamine_meta.evidence.compute import paired_smd
+from ketamine_meta.evidence.select import assign_bin
+from ketamine_meta.stats import effects
 
 
 def _mixed():

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from ketamine_meta.config import validate_config
-from ketamine_meta.errors import ConfigError
+from ketamine_meta.core.config import validate_config
+from ketamine_meta.core.errors import ConfigError
 
 BASE = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 

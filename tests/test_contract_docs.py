@@ -7,7 +7,7 @@ import re
 import pytest
 from helpers import ROOT
 
-from ketamine_meta.io import TABLES
+from ketamine_meta.data.contract import TABLES
 
 README = (ROOT / "config" / "README.md").read_text(encoding="utf-8")
 

@@ -7,7 +7,7 @@ import csv
 import pytest
 from helpers import ROOT
 
-from ketamine_meta.io import load_dataset
+from ketamine_meta.data.load import load_dataset
 
 DATA = ROOT / "data" / "extracted"
 DS = load_dataset(DATA)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from ketamine_meta.documents import document, load_documents
+from ketamine_meta.data.documents import document, load_documents
 
 
 def test_list_mapping_and_documents_key(tmp_path):

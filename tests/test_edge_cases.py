@@ -15,8 +15,8 @@ from helpers import ROOT
 from scipy import stats
 from tolerances import CLOSED_FORM_ATOL, EFFECT_ATOL, ITERATIVE_ATOL, SCALED_RTOL, TIGHT_ATOL
 
-from ketamine_meta import effects, tau2
-from ketamine_meta.pooling import METHODS, TESTS, rma
+from ketamine_meta.stats import effects, maximise
+from ketamine_meta.stats.pooling import METHODS, TESTS, rma
 
 EDGE = ROOT / "tests" / "reference" / "metafor_edge.json"
 ITERATIVE = {"REML", "ML", "PM"}
@@ -221,7 +221,7 @@ def test_reml_that_metafor_does_not_converge_on_is_solved_to_the_root(edge):
 def test_an_estimator_without_a_root_falls_back_to_dl_and_says_so(edge, monkeypatch):
     """The other branch: if the τ² search fails (here: one Newton step allowed), the fit is metafor's
     DL fit, labelled DL, with REML kept as the requested method."""
-    monkeypatch.setattr(tau2, "_MAX_NEWTON", 1)
+    monkeypatch.setattr(maximise, "_MAX_NEWTON", 1)
     yi, vi = _data(edge, "reml_nonconvergent")
     for test in TESTS:
         fit = rma(yi, vi, method="REML", test=test)

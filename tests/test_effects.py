@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tolerances import EFFECT_ATOL
 
-from ketamine_meta import effects
+from ketamine_meta.stats import effects
 
 
 def _cases(ref, measure):

@@ -1,7 +1,7 @@
 """The REML/ML fast path (a proof of one peak instead of the grid) gives the grid's τ².
 
 ``tau2.estimate`` proves, for most columns, that the (restricted) likelihood has one maximum and
-then skips the grid (``tau2._certify``); the grid (``tau2._grid_max``) is the reference. Here both
+then skips the grid (``maximise.certify``); the grid (``maximise.grid_max``) is the reference. Here both
 run on the same seeded simulated data sets, two-peaked ones included: every τ² must agree to 1e-10,
 and no column with two maxima on the grid may ever be certified (the proof would be wrong).
 """
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from helpers import ROOT
 
-from ketamine_meta import batch, tau2
+from ketamine_meta.stats import batch, maximise, tau2
 
 #: fast path against the grid: both are Newton roots of the same score solved to machine precision
 SAME_TAU2 = 1e-10
@@ -81,25 +81,25 @@ def _both(yi, vi, method):
     ev = tau2.Intercept(y, v, m, k)
     fast, _, conv = tau2.estimate(ev, method)
     f0, parts0 = ev.pieces(method, np.zeros(ev.size))
-    grid, ok = tau2._grid_max(ev, method, f0)
+    grid, ok = maximise.grid_max(ev, method, f0)
     assert conv.all() and ok.all()
     # the proof, as _global_max runs it
     inner = np.flatnonzero(f0 > 0)
     x, parts = np.zeros(ev.size), [p.copy() for p in parts0]
     sub = ev.sub(inner)
-    root, rc = tau2._refine(sub, method, np.zeros(inner.size), tau2._upper(sub, method), ev.closed("DL")[inner])
+    root, rc = maximise.refine(sub, method, np.zeros(inner.size), maximise.upper(sub, method), ev.closed("DL")[inner])
     x[inner] = root
     for whole, at_root in zip(parts, sub.pieces(method, root)[1]):
         whole[inner] = at_root
     with np.errstate(divide="ignore"):
         l0 = np.log(parts0[0]) - np.log(parts0[1])
-    proved = tau2._certify(ev, method, l0, x, parts, f0 > 0)
+    proved = maximise.certify(ev, method, l0, x, parts, f0 > 0)
     return fast, grid, proved, _grid_candidates(ev, method, f0)
 
 
 def _grid_candidates(ev, method, f0):
     """Local maxima the grid sees per column: the boundary (f(0) <= 0) plus every + -> <= 0 cell."""
-    u, m = tau2._upper(ev, method), ev.vmin
+    u, m = maximise.upper(ev, method), ev.vmin
     g = 400  # finer than the engine's grid: a second peak it could miss shows here
     s = np.linspace(0.0, 1.0, g)[:, None]
     T = m * ((u + m) / m) ** s - m

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from helpers import ROOT
 
-from ketamine_meta import findings
-from ketamine_meta.documents import Document
+from ketamine_meta.data.documents import Document
+from ketamine_meta.outputs import findings
 
 RESULTS = ROOT / "results"
 

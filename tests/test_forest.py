@@ -20,7 +20,8 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from ketamine_meta import forest, steps
+from ketamine_meta.outputs import forest, forest_table
+from ketamine_meta.pipeline import figure_steps as steps
 
 RESULTS = ROOT / "results" / "tables"
 H24 = "forest_depression_smd_contrast_h24"
@@ -98,7 +99,7 @@ def test_squares_area_proportional_to_weight(h24):
     assert set(sides) == set(w)
     heavy, light = max(w, key=w.get), min(w, key=w.get)
     assert sides[heavy] > sides[light] * 1.2  # squares differ in size when weights differ
-    assert sides[heavy] == pytest.approx(forest.SQUARE_MAX, rel=1e-3)  # SVG user units are points
+    assert sides[heavy] == pytest.approx(forest_table.SQUARE_MAX, rel=1e-3)  # SVG user units are points
     for sid in w:
         assert (sides[sid] / sides[heavy]) ** 2 == pytest.approx(w[sid] / w[heavy], rel=1e-3)
 
@@ -108,7 +109,7 @@ def test_heterogeneity_and_subgroup_lines(h24):
     shown = texts(svg)
     total = pooled.loc["depression.smd.contrast.all.h24.primary"]
     het = [t for gid, t in shown.items() if gid.startswith("het-")]
-    p = forest.p_text(total["q_p"]).replace("<", "&lt;")  # as the SVG text escapes it
+    p = forest_table.p_text(total["q_p"]).replace("<", "&lt;")  # as the SVG text escapes it
     k = int(total["k"])
     want = f"Heterogeneity: τ² = {total['tau2']:.3f}; I² = {total['i2']:.0f}%; Q = {total['q']:.2f}, df = {k - 1} ({p})"
     assert want in het
@@ -119,7 +120,7 @@ def test_heterogeneity_and_subgroup_lines(h24):
               & (mods["time_bin"] == "h24")].iloc[0]  # fmt: skip
     tests = [t for gid, t in shown.items() if gid.startswith("test-")]
     df = str(qm["qm_df"]).replace(",", ", ")
-    assert tests == [f"Test for subgroup differences: QM = {qm['qm']:.2f}, F({df}), {forest.p_text(qm['qm_p'])}"]
+    assert tests == [f"Test for subgroup differences: QM = {qm['qm']:.2f}, F({df}), {forest_table.p_text(qm['qm_p'])}"]
     # column headers and the estimate column
     assert {"Study", "Ketamine", "Control", "Weight", "g [95% CI]"} <= set(shown.values())
     est = [t for gid, t in shown.items() if gid.startswith("estimate-total")]
@@ -166,7 +167,7 @@ def test_axis_range_ignores_one_wide_diamond():
                            "tau2": [0.0, 0.0, np.nan], "i2": [0.0, 0.0, np.nan], "q": [1.0, 0.5, np.nan],
                            "beta": [0.5, 0.4, 0.7],
                            "se": [0.1, 0.15, 0.17]})  # fmt: skip
-    table = forest.forest_rows(rows, pooled)
+    table = forest_table.forest_rows(rows, pooled)
     fig = forest.forest_plot(table, "smd", "test")
     lo, hi = fig.axes[0].get_xlim()
     assert -1.0 < lo < 0 and 0.9 < hi < 2.0
@@ -188,16 +189,16 @@ def test_risk_difference_and_proportion_axes_stay_possible():
 
 def test_subgroup_test_matches_revman():
     """Q = Σ (β_g - β̄)²/se_g² on G - 1 df (Cochrane Handbook 10.11.3.1)."""
-    q, df, p = forest.subgroup_test([0.2, 0.6], [0.1, 0.2])
+    q, df, p = forest_table.subgroup_test([0.2, 0.6], [0.1, 0.2])
     w = np.array([100.0, 25.0])
     mean = (w * [0.2, 0.6]).sum() / w.sum()
     assert q == pytest.approx(float((w * (np.array([0.2, 0.6]) - mean) ** 2).sum()))
     assert df == 1 and p == pytest.approx(math.erfc(math.sqrt(q / 2)))
-    assert forest.subgroup_test([0.2], [0.1])[1] == 0
+    assert forest_table.subgroup_test([0.2], [0.1])[1] == 0
 
 
 def test_svg_is_byte_identical_on_redraw(drawn, tmp_path):
-    from ketamine_meta import outputs
+    from ketamine_meta.outputs import writers as outputs
 
     es = pd.read_csv(RESULTS / "effect_sizes.csv")
     pooled = pd.read_csv(RESULTS / "pooled.csv")
@@ -205,5 +206,5 @@ def test_svg_is_byte_identical_on_redraw(drawn, tmp_path):
     p = pooled[(pooled["subset"] == "primary") & (pooled["outcome"] == "depression") & (pooled["effect"] == "smd")
                & (pooled["group"] == "contrast") & (pooled["time_bin"] == "h24")]  # fmt: skip
     for name in ("a", "b"):
-        outputs.save_figure(forest.forest_plot(forest.forest_rows(cell, p), "smd", "t"), tmp_path / name, "c")
+        outputs.save_figure(forest.forest_plot(forest_table.forest_rows(cell, p), "smd", "t"), tmp_path / name, "c")
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()

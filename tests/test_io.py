@@ -8,10 +8,10 @@ import io
 import pytest
 from helpers import copy_valid, edit_csv, make_config
 
-from ketamine_meta.claims import load_claims
-from ketamine_meta.config import validate_config
-from ketamine_meta.errors import ConfigError, InputError
-from ketamine_meta.io import load_dataset
+from ketamine_meta.claims.registry import load_claims
+from ketamine_meta.core.config import validate_config
+from ketamine_meta.core.errors import ConfigError, InputError
+from ketamine_meta.data.load import load_dataset
 
 
 def test_valid_dataset_loads_with_types(tmp_path):

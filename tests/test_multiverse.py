@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from helpers import copy_valid, make_config
 
-from ketamine_meta import analyses, claims, multiverse
-from ketamine_meta.comparisons import build_effect_sizes
-from ketamine_meta.io import load_dataset
+from ketamine_meta.claims import multiverse
+from ketamine_meta.claims import registry as claims
+from ketamine_meta.data.load import load_dataset
+from ketamine_meta.evidence import analyses
+from ketamine_meta.evidence.comparisons import build_effect_sizes
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import yaml
 from helpers import ROOT, run_snakemake
 from scipy.special import expit
 
-from ketamine_meta.claims import metric_family
-from ketamine_meta.pooling import rma
+from ketamine_meta.claims.registry import metric_family
+from ketamine_meta.stats.pooling import rma
 
 pytestmark = pytest.mark.pipeline
 

@@ -9,7 +9,7 @@ import pytest
 from helpers import LOWER_PEAK_IN_REFERENCE
 from tolerances import CLOSED_FORM_ATOL, ITERATIVE_ATOL, TIGHT_ATOL
 
-from ketamine_meta.pooling import METHODS, TESTS, rma
+from ketamine_meta.stats.pooling import METHODS, TESTS, rma
 
 ITERATIVE = {"REML", "ML", "PM"}
 FIELDS = {  # our attribute -> metafor's name

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from helpers import copy_valid, make_config
 
-from ketamine_meta.comparisons import build_effect_sizes
-from ketamine_meta.io import load_dataset
-from ketamine_meta.prisma import prisma_counts
+from ketamine_meta.data.load import load_dataset
+from ketamine_meta.evidence.comparisons import build_effect_sizes
+from ketamine_meta.evidence.prisma import prisma_counts
 
 
 def _write_search(d):

@@ -11,8 +11,8 @@ import pytest
 from helpers import ROOT
 from tolerances import EFFECT_ATOL, TIGHT_ATOL
 
-from ketamine_meta import effects
-from ketamine_meta.pooling import rma
+from ketamine_meta.stats import effects
+from ketamine_meta.stats.pooling import rma
 
 REF = json.loads((ROOT / "tests" / "reference" / "metafor_project.json").read_text())
 KEY = ["study_id", "outcome", "time_bin", "effect", "group"]
@@ -89,7 +89,7 @@ def test_published_moderator_tests_are_those_fits():
 
 @pytest.mark.parametrize("fit", REF["robust"], ids=lambda f: f["route"])
 def test_timecourse_cr2_matches_clubsandwich(fit):
-    from ketamine_meta.timecourse import design, robust_cr2
+    from ketamine_meta.evidence.timecourse import design, robust_cr2
 
     ours = robust_cr2(fit["yi"], fit["vi"], design(fit["time_h"]), np.array(fit["cluster"]))
     np.testing.assert_allclose(ours.beta, fit["beta"], atol=TIGHT_ATOL)

@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tolerances import PROPERTY_ATOL, PROPERTY_RTOL
 
-from ketamine_meta import effects
-from ketamine_meta.errors import InputError
-from ketamine_meta.io import TABLES, load_dataset, read_table
-from ketamine_meta.pooling import METHODS, TESTS, rma
+from ketamine_meta.core.errors import InputError
+from ketamine_meta.data.contract import TABLES
+from ketamine_meta.data.load import load_dataset, read_table
+from ketamine_meta.stats import effects
+from ketamine_meta.stats.pooling import METHODS, TESTS, rma
 
 SETTINGS = settings(
     database=None,

@@ -9,7 +9,8 @@ import pytest
 import yaml
 from helpers import ROOT
 
-from ketamine_meta import provenance, steps
+from ketamine_meta.outputs import provenance
+from ketamine_meta.pipeline import publish_steps as steps
 
 
 @pytest.mark.parametrize(

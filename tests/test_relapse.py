@@ -10,7 +10,7 @@ import pytest
 from helpers import ROOT, make_config
 from statsmodels.stats.proportion import proportion_confint
 
-from ketamine_meta.relapse import glmm_plo, median_times, pool_relapse, relapse_by_study
+from ketamine_meta.evidence.relapse import glmm_plo, median_times, pool_relapse, relapse_by_study
 
 #: rma.glmm goes through lme4's optimiser, which stops a little short of the likelihood's maximum
 #: (our solutions have the larger likelihood in every reference case); seen differences are
@@ -104,7 +104,7 @@ def test_medians_are_per_study_with_their_own_interval():
 @pytest.mark.parametrize("case", sorted(REF["mh"]))
 @pytest.mark.parametrize("measure", ["OR", "RR"])
 def test_mantel_haenszel_equals_metafor_rma_mh(case, measure):
-    from ketamine_meta.mantel_haenszel import mh_pool
+    from ketamine_meta.stats.mantel_haenszel import mh_pool
 
     ref = REF["mh"][case]
     fit = mh_pool(ref["a"], ref["n1"], ref["c"], ref["n2"], {"OR": "log_or", "RR": "log_rr"}[measure])
@@ -113,7 +113,7 @@ def test_mantel_haenszel_equals_metafor_rma_mh(case, measure):
 
 
 def test_remitters_apart_and_printed_shares_only_in_the_descriptive_range():
-    from ketamine_meta.relapse import share_summary
+    from ketamine_meta.evidence.relapse import share_summary
 
     t = _table()
     extra = pd.DataFrame(

@@ -21,7 +21,7 @@ import yaml
 from helpers import ROOT
 from markupsafe import escape
 
-from ketamine_meta import report
+from ketamine_meta.outputs import report, report_blocks
 
 RESULTS = ROOT / "results"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -220,7 +220,7 @@ def test_data_rows_print_source_link_evidence_locator_and_derivation(built):
     """Every row of every study's tables, keyed by its spreadsheet row (header = row 1)."""
     html = built.read_text(encoding="utf-8")
     n = 0
-    for name in report.STUDY_TABLES:
+    for name in report_blocks.STUDY_TABLES:
         table = pd.read_csv(ROOT / "data" / "extracted" / f"{name}.csv", dtype=str, keep_default_na=False)
         for i, r in table.iterrows():
             tr = element(html, f"row-{name}-{i + 2}", "tr")
@@ -231,7 +231,7 @@ def test_data_rows_print_source_link_evidence_locator_and_derivation(built):
             if r["source_url"].startswith("http"):
                 assert f'class="source" href="{escape(r["source_url"])}"' in tr
             n += 1
-    assert n == sum(len(pd.read_csv(ROOT / "data" / "extracted" / f"{t}.csv")) for t in report.STUDY_TABLES)
+    assert n == sum(len(pd.read_csv(ROOT / "data" / "extracted" / f"{t}.csv")) for t in report_blocks.STUDY_TABLES)
     studies = pd.read_csv(ROOT / "data" / "extracted" / "studies.csv")
     assert len(re.findall(r'<section class="study" id="study-', html)) == len(studies)
 

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from tolerances import SENSITIVITY_CLOSED_FORM_ATOL, SENSITIVITY_TIGHT_ATOL
 
-from ketamine_meta.funnel import funnel_plot
-from ketamine_meta.pooling import rma
-from ketamine_meta.sensitivity import cumulative, influence, leave1out, regtest
+from ketamine_meta.outputs.funnel import funnel_plot
+from ketamine_meta.stats.pooling import rma
+from ketamine_meta.stats.sensitivity import cumulative, influence, leave1out, regtest
 
 REFERENCE = Path(__file__).resolve().parent / "reference" / "metafor_sensitivity.json"
 REF = json.loads(REFERENCE.read_text())

@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from helpers import ROOT
 
-from ketamine_meta import simulation
-from ketamine_meta.batch import pool_many
-from ketamine_meta.effects import smd, smd_from_d
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.publish_steps import simulation_cell_step, simulation_summary_step
+from ketamine_meta.stats import simulation
+from ketamine_meta.stats.batch import pool_many
+from ketamine_meta.stats.effects import smd, smd_from_d
 
 REPS = 400  # small: these tests check the machinery, not the coverage to three decimals
 
@@ -83,9 +85,12 @@ def test_steps_write_byte_identical_outputs(tmp_path):
         cells = []
         for k, tau2 in ((2, "0"), (5, "0.2")):
             path = out / f"k{k}_tau2_{tau2}.csv"
-            simulation.cell_step(str(k), tau2, str(path), reps="200", seed="5")
+            # through the command line, as the workflow runs it: the arguments arrive typed
+            argv = ["--k", str(k), "--tau2", tau2, "--out_csv", str(path), "--reps", "200", "--seed", "5"]
+            assert run_step(simulation_cell_step, argv) == 0
             cells.append(str(path))
-        simulation.summary_step(cells, str(out / "coverage.csv"), str(out / "coverage"))
+        argv = ["--cells", *cells, "--out_csv", str(out / "coverage.csv"), "--out_stem", str(out / "coverage")]
+        assert run_step(simulation_summary_step, argv) == 0
         files = ["coverage.csv", "coverage.svg", "coverage.png", "coverage.caption.txt"]
         digests.append({f: hashlib.sha256((out / f).read_bytes()).hexdigest() for f in files})
     assert digests[0] == digests[1]

@@ -8,7 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 
-from ketamine_meta import plots  # noqa: E402
+from ketamine_meta.outputs import plots  # noqa: E402
 
 
 def test_a_wide_interval_is_clipped_and_the_verdicts_are_in_the_legend():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ketamine_meta.suggest import closest, edit_distance
+from ketamine_meta.core.suggest import closest, edit_distance
 
 COLUMNS = ["study_id", "arm_id", "sd", "se", "n", "mean", "ci_low", "ci_high", "dose_mg", "dose_mg_per_kg",
            "n_responders", "proportion_relapsed", "time_h", "time_anchor"]  # fmt: skip

@@ -7,8 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from ketamine_meta.config import validate_config
-from ketamine_meta.errors import ConfigError
+from ketamine_meta.core.config import validate_config
+from ketamine_meta.core.errors import ConfigError
 
 try:
     validate_config(config, source="config (config/config.yaml + --config)")
@@ -30,7 +30,7 @@ SCRIPTS = str(Path(workflow.basedir) / "workflow" / "scripts")
 # Only existing tables are declared as inputs: a missing one is reported by the validate step
 # in the project's own words (file, rule, fix) rather than as a Snakemake "missing input".
 DATA_TABLES = sorted(str(p) for p in Path(DATA).glob("*.csv"))
-CODE_FILES = sorted(str(p) for p in Path("src/ketamine_meta").glob("*.py")) + sorted(
+CODE_FILES = sorted(str(p) for p in Path("src/ketamine_meta").rglob("*.py")) + sorted(
     str(p) for p in Path("workflow").rglob("*.smk")
 )
 

@@ -1,5 +1,5 @@
 # Validation of the default inference by simulation: coverage and bias of DL-z, REML-z and
-# REML-knha on ketamine-like trials (src/ketamine_meta/simulation.py, docs/scaling.md).
+# REML-knha on ketamine-like trials (src/ketamine_meta/stats/simulation.py, docs/scaling.md).
 # Not part of `all`: run `snakemake -c2 simulate`. One job per k x tau2 cell, each with its own
 # seeded stream, so the cells fan out over a cluster (profiles/slurm) and give the same numbers
 # wherever they run; `simulate` joins them.
@@ -8,9 +8,9 @@ SIM_TAU2 = ["0", "0.05", "0.2"]
 SIM_REPS = 10000
 SIM_SEED = 20240521
 SIM_CODE = [
-    "src/ketamine_meta/simulation.py",
-    "src/ketamine_meta/batch.py",
-    "src/ketamine_meta/tau2.py",
+    "src/ketamine_meta/stats/simulation.py",
+    "src/ketamine_meta/stats/batch.py",
+    "src/ketamine_meta/stats/tau2.py",
 ]
 
 

@@ -1,5 +1,6 @@
-"""Workflow step 'adverse': see ketamine_meta.steps.adverse_step (run with --help for its arguments)."""
+"""Workflow step 'adverse'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.analysis_steps import adverse_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("adverse_step"))
+raise SystemExit(run_step(adverse_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'claims': see ketamine_meta.steps.claims_step (run with --help for its arguments)."""
+"""Workflow step 'claims'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.claim_steps import claims_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("claims_step"))
+raise SystemExit(run_step(claims_step))

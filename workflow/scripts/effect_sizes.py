@@ -1,5 +1,6 @@
-"""Workflow step 'effect_sizes': see ketamine_meta.steps.effect_sizes (run with --help for its arguments)."""
+"""Workflow step 'effect_sizes'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.data_steps import effect_sizes
 
-raise SystemExit(main("effect_sizes"))
+raise SystemExit(run_step(effect_sizes))

@@ -1,5 +1,6 @@
-"""Workflow step 'forest': see ketamine_meta.steps.forest_step (run with --help for its arguments)."""
+"""Workflow step 'forest'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.figure_steps import forest_step
 
-raise SystemExit(main("forest_step"))
+raise SystemExit(run_step(forest_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'metrics': see ketamine_meta.steps.metrics_step (run with --help for its arguments)."""
+"""Workflow step 'metrics'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.claim_steps import metrics_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("metrics_step"))
+raise SystemExit(run_step(metrics_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'moderators_figure': see ketamine_meta.steps.moderators_figure_step (--help for arguments)."""
+"""Workflow step 'moderators_figure'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.figure_steps import moderators_figure_step
 
-raise SystemExit(main("moderators_figure_step"))
+raise SystemExit(run_step(moderators_figure_step))

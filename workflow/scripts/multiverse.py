@@ -1,5 +1,6 @@
-"""Workflow step 'multiverse': see ketamine_meta.steps.multiverse_step (--help for arguments)."""
+"""Workflow step 'multiverse'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.claim_steps import multiverse_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("multiverse_step"))
+raise SystemExit(run_step(multiverse_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'pool': see ketamine_meta.steps.pool (run with --help for its arguments)."""
+"""Workflow step 'pool'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.analysis_steps import pool
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("pool"))
+raise SystemExit(run_step(pool))

@@ -1,5 +1,6 @@
-"""Workflow step 'prisma': see ketamine_meta.steps.prisma_step (run with --help for its arguments)."""
+"""Workflow step 'prisma'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.analysis_steps import prisma_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("prisma_step"))
+raise SystemExit(run_step(prisma_step))

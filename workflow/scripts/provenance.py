@@ -1,5 +1,6 @@
-"""Workflow step 'provenance': see ketamine_meta.steps.provenance_step (run with --help for its arguments)."""
+"""Workflow step 'provenance'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.publish_steps import provenance_step
 
-raise SystemExit(main("provenance_step"))
+raise SystemExit(run_step(provenance_step))

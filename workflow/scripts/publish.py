@@ -1,5 +1,6 @@
-"""Workflow step 'publish': see ketamine_meta.steps.publish_step (run with --help for its arguments)."""
+"""Workflow step 'publish'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.publish_steps import publish_step
 
-raise SystemExit(main("publish_step"))
+raise SystemExit(run_step(publish_step))

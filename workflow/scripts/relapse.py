@@ -1,5 +1,6 @@
-"""Workflow step 'relapse': see ketamine_meta.steps.relapse_step (run with --help for its arguments)."""
+"""Workflow step 'relapse'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.analysis_steps import relapse_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("relapse_step"))
+raise SystemExit(run_step(relapse_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'relapse_figure': see ketamine_meta.steps.relapse_figure_step (run with --help for its arguments)."""
+"""Workflow step 'relapse_figure'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.figure_steps import relapse_figure_step
 
-raise SystemExit(main("relapse_figure_step"))
+raise SystemExit(run_step(relapse_figure_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'report': see ketamine_meta.report.build (run with --help for its arguments)."""
+"""Workflow step 'report'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.publish_steps import report_step
 
-raise SystemExit(main("report.build"))
+raise SystemExit(run_step(report_step))

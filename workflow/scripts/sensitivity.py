@@ -1,5 +1,6 @@
-"""Workflow step 'sensitivity': see ketamine_meta.steps.sensitivity_step (--help for arguments)."""
+"""Workflow step 'sensitivity'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.analysis_steps import sensitivity_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("sensitivity_step"))
+raise SystemExit(run_step(sensitivity_step))

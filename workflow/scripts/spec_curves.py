@@ -1,5 +1,6 @@
-"""Workflow step 'spec_curves': see ketamine_meta.steps.spec_curves_step (--help for arguments)."""
+"""Workflow step 'spec_curves'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.figure_steps import spec_curves_step
 
-raise SystemExit(main("spec_curves_step"))
+raise SystemExit(run_step(spec_curves_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'timecourse': see ketamine_meta.steps.timecourse_step (run with --help for its arguments)."""
+"""Workflow step 'timecourse'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.figure_steps import timecourse_step
 
-raise SystemExit(main("timecourse_step"))
+raise SystemExit(run_step(timecourse_step))

@@ -1,5 +1,6 @@
-"""Workflow step 'timecourse_model': see ketamine_meta.steps.timecourse_model_step (--help for arguments)."""
+"""Workflow step 'timecourse_model'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.analysis_steps import timecourse_model_step
+from ketamine_meta.pipeline.cli import run_step
 
-raise SystemExit(main("timecourse_model_step"))
+raise SystemExit(run_step(timecourse_model_step))

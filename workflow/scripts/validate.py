@@ -1,5 +1,6 @@
-"""Workflow step 'validate': see ketamine_meta.steps.validate (run with --help for its arguments)."""
+"""Workflow step 'validate'; the function it runs is imported below (``--help`` lists its arguments)."""
 
-from ketamine_meta.cli import main
+from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.data_steps import validate
 
-raise SystemExit(main("validate"))
+raise SystemExit(run_step(validate))

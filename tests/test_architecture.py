@@ -1,0 +1,86 @@
+"""The house rules of the package layout (docs/architecture.md): layers import one way, no cycles,
+small modules, thin workflow scripts that name the function they run."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import grimp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "src" / "ketamine_meta"
+LAYERS = ["pipeline", "outputs", "claims", "evidence", "stats", "data", "core"]  # top to bottom
+MAX_LINES = 500
+
+
+def _lint_imports(src: Path) -> subprocess.CompletedProcess:
+    """import-linter on the package under ``src`` with the contract of pyproject.toml."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    exe = Path(sys.executable).with_name("lint-imports")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "importlinter.cli"]
+    return subprocess.run([*cmd, "--no-cache", str(ROOT / "pyproject.toml")], cwd=src, env=env,
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_layer_contract_is_the_documented_one():
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]
+    assert [layer.removeprefix("ketamine_meta.") for layer in contract["layers"]] == LAYERS
+    assert sorted(p.name for p in PKG.iterdir() if (p / "__init__.py").exists()) == sorted(LAYERS)
+
+
+def test_layers_point_one_way():
+    run = _lint_imports(ROOT / "src")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 kept, 0 broken" in run.stdout
+
+
+@pytest.mark.parametrize("low, high", [("stats/tau2.py", "ketamine_meta.pipeline.cli"),
+                                       ("data/load.py", "ketamine_meta.outputs.writers")])  # fmt: skip
+def test_an_upward_import_breaks_the_contract(tmp_path, low, high):
+    src = tmp_path / "src"
+    shutil.copytree(PKG, src / "ketamine_meta", ignore=shutil.ignore_patterns("__pycache__"))
+    target = src / "ketamine_meta" / low
+    target.write_text(target.read_text() + f"\nimport {high}  # noqa: E402\n")
+    run = _lint_imports(src)
+    assert run.returncode != 0
+    assert "BROKEN" in run.stdout and high in run.stdout
+
+
+def test_no_import_cycles_between_modules():
+    graph = grimp.build_graph("ketamine_meta")
+    cycles = sorted(
+        (a, b)
+        for a in graph.modules
+        for b in graph.find_modules_directly_imported_by(a)
+        if a != b and not a.startswith(b + ".") and not b.startswith(a + ".") and graph.chain_exists(b, a)
+    )
+    assert cycles == []
+
+
+def test_no_module_over_500_lines():
+    sizes = {str(p.relative_to(PKG)): len(p.read_text().splitlines()) for p in PKG.rglob("*.py")}
+    assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_each_workflow_script_names_the_step_it_runs():
+    for script in sorted((ROOT / "workflow" / "scripts").glob("*.py")):
+        tree = ast.parse(script.read_text())
+        imported = {a.asname or a.name: node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                    for a in node.names}  # fmt: skip
+        steps = {
+            n: m
+            for n, m in imported.items()
+            if m.startswith("ketamine_meta.pipeline.") and m != "ketamine_meta.pipeline.cli"
+        }  # noqa: E501
+        assert steps, f"{script.name} imports no step function"
+        assert imported.get("run_step") == "ketamine_meta.pipeline.cli", script.name
+        # nothing but imports and the call: the work is in the library
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        assert calls == [], script.name
