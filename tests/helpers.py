@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import shutil
 import subprocess
@@ -9,6 +10,9 @@ import sys
 from pathlib import Path
 
 import yaml
+
+from ketamine_meta.core.config import in_time_order, validate_config
+from ketamine_meta.core.settings import Config
 
 ROOT = Path(__file__).resolve().parents[1]
 VALID = ROOT / "tests" / "data" / "valid"
@@ -33,9 +37,18 @@ def edit_csv(path: Path, old: str, new: str, count: int = 1) -> None:
 
 
 def make_config(**overrides) -> dict:
+    """The test configuration as the YAML reads (for Snakemake runs)."""
     cfg = yaml.safe_load((ROOT / "tests" / "data" / "config_test.yaml").read_text())
     cfg.update(overrides)
     return cfg
+
+
+def make_settings(cfg: dict | None = None, handling: dict | None = None, **overrides) -> Config:
+    """The typed Config the library reads: ``cfg`` (default: the test config) with ``handling``
+    keys replaced, validated as a run validates it."""
+    cfg = copy.deepcopy(cfg) if cfg is not None else make_config(**overrides)
+    cfg["handling"].update(handling or {})
+    return Config.from_dict(in_time_order(validate_config(cfg)))
 
 
 def run_snakemake(cfg: dict, tmp: Path, *extra: str, timeout: int = 1800) -> subprocess.CompletedProcess:

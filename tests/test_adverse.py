@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from helpers import copy_valid, make_config
+from helpers import copy_valid, make_settings
 
 from ketamine_meta.data.load import load_dataset
 from ketamine_meta.evidence.adverse import pool_adverse
@@ -22,7 +22,7 @@ def test_dissociation_risk_ratio_and_group_rates(tmp_path):
                 f"{x} ({pct}%),reported\n"
             )
     ds = load_dataset(d)
-    pooled = pool_adverse(ds["adverse_events"], ds["arms"], ds["studies"], make_config()).set_index("analysis_id")
+    pooled = pool_adverse(ds["adverse_events"], ds["arms"], ds["studies"], make_settings()).set_index("analysis_id")
     # alpha2001 5/20 vs 1/20; beta2002's two ketamine arms combined: 21/60 vs 2/30
     y, v = effects.log_rr([5, 21], [20, 60], [1, 2], [20, 30])
     fit = rma(y, v, method="REML", test="knha")

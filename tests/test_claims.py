@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import make_config
+from helpers import make_settings
 
 from ketamine_meta.claims.registry import Claim, load_claims, safe_eval
 from ketamine_meta.claims.verdicts import evaluate
@@ -73,14 +73,14 @@ def test_rules(rule, claimed, value, lo, hi, verdict):
     metric = "rate.response.ketamine.all.h24" if rule in ("within", "at_least", "at_most") else "pooled.x.smd.all.h24"
     if rule == "ratio":
         metric = "ratio.smd_vs_ssri.all.h24"
-    row = evaluate(_claim(rule, claimed, metric=metric), _metrics(value, lo, hi, metric=metric), make_config())
+    row = evaluate(_claim(rule, claimed, metric=metric), _metrics(value, lo, hi, metric=metric), make_settings())
     assert row["verdict"] == verdict
     assert row["regenerated"] == value and row["k"] == 3
     assert "a2001, b2002, c2003" in row["reason"]
 
 
 def test_claim_precision_rounds_before_comparing():
-    cfg = make_config()
+    cfg = make_settings()
     c = _claim("within", (0.6, 1.0), metric="pooled.x.smd.all.h24")
     assert c.decimals() == 1
     # 0.595 is "0.6" at the claim's precision; 0.64-0.96 rounds inside, 0.54 rounds to 0.5 outside
@@ -89,7 +89,7 @@ def test_claim_precision_rounds_before_comparing():
 
 
 def test_one_study_cannot_reproduce_a_general_claim():
-    cfg = make_config()
+    cfg = make_settings()
     m = _metrics(0.6, 0.5, 0.7, metric="pooled.x.smd.all.h24").assign(k=1, studies="a2001")
     general = evaluate(_claim("direction", 0.0, metric="pooled.x.smd.all.h24"), m, cfg)
     study = evaluate(_claim("direction", 0.0, metric="pooled.x.smd.all.h24", scope="study"), m, cfg)
@@ -98,15 +98,15 @@ def test_one_study_cannot_reproduce_a_general_claim():
 
 
 def test_scalar_within_uses_default_tolerance_of_the_family():
-    cfg = make_config()
-    tol = cfg["claims"]["default_tolerance"]["rate"]
+    cfg = make_settings()
+    tol = cfg.claims.default_tolerance["rate"]
     inside = evaluate(_claim("within", 0.5), _metrics(0.5, 0.5 - tol * 0.8, 0.5 + tol * 0.8), cfg)
     outside = evaluate(_claim("within", 0.5), _metrics(0.5, 0.5 - tol * 1.5, 0.5 + tol * 0.8), cfg)
     assert (inside["verdict"], outside["verdict"]) == ("reproduced", "inconclusive")
 
 
 def test_arithmetic_claims_are_checked_as_arithmetic():
-    cfg = make_config()
+    cfg = make_settings()
     bad = evaluate(_claim("arithmetic", 3.0, metric="arithmetic", expression="8 * 35 / 1000"), _metrics(0, 0, 0), cfg)
     good = evaluate(_claim("arithmetic", 4800.0, metric="arithmetic", expression="6 * 800"), _metrics(0, 0, 0), cfg)
     assert (bad["verdict"], bad["regenerated"]) == ("contradicted", pytest.approx(0.28))
@@ -115,7 +115,7 @@ def test_arithmetic_claims_are_checked_as_arithmetic():
 
 def test_absent_metric_is_not_testable_and_points_to_neighbours():
     m = _metrics(0.6, 0.5, 0.7, metric="study.zarate2006.response.ketamine.any_time")
-    row = evaluate(_claim("within", (0.66, 0.76), metric="study.zarate2006.response.ketamine.h24"), m, make_config())
+    row = evaluate(_claim("within", (0.66, 0.76), metric="study.zarate2006.response.ketamine.h24"), m, make_settings())
     assert row["verdict"] == "not_testable"
     assert "study.zarate2006.response.ketamine.any_time" in row["reason"]
 
@@ -180,6 +180,6 @@ def _route_metric(beta, se, df):
 )
 def test_equivalence_is_tost_at_the_90_percent_level(beta, se, df, verdict):
     c = _claim("equivalence", 0.0, metric="route_diff.depression.smd.h24.intranasal_vs_iv")
-    row = evaluate(c, _route_metric(beta, se, df), make_config())
+    row = evaluate(c, _route_metric(beta, se, df), make_settings())
     assert row["verdict"] == verdict
     assert "90% CI" in row["reason"]

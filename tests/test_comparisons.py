@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import copy_valid, make_config
+from helpers import copy_valid, make_settings
 from scipy import stats
 
 from ketamine_meta.data.load import load_dataset
@@ -16,14 +16,12 @@ from ketamine_meta.stats import effects
 
 def _mixed():
     """Endpoint and change SMDs both allowed (the test data are mostly endpoint scores)."""
-    cfg = make_config()
-    cfg["handling"].update(smd_measure="mixed", measure_preference=["endpoint", "change"])
-    return cfg
+    return {"smd_measure": "mixed", "measure_preference": ["endpoint", "change"]}
 
 
 @pytest.fixture()
 def es(tmp_path):
-    return build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), _mixed())[0]
+    return build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), make_settings(handling=_mixed()))[0]
 
 
 def _one(es, **kw):
@@ -65,8 +63,7 @@ def test_two_dose_arms_are_combined_against_one_control(es):
 
 
 def test_split_control_halves_the_shared_control(tmp_path):
-    cfg = _mixed()
-    cfg["handling"]["multi_arm"] = "split_control"
+    cfg = make_settings(handling={**_mixed(), "multi_arm": "split_control"})
     es = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)[0]
     rows = es[(es["study_id"] == "beta2002") & (es["outcome"] == "depression")].sort_values("comparison")
     assert list(rows["n_control"]) == [15.0, 15.0]
@@ -75,8 +72,7 @@ def test_split_control_halves_the_shared_control(tmp_path):
 
 
 def test_dose_filter_keeps_only_requested_mg_per_kg(tmp_path):
-    cfg = _mixed()
-    cfg["handling"]["ketamine_doses"] = [0.5]
+    cfg = make_settings(handling={**_mixed(), "ketamine_doses": [0.5]})
     es = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)[0]
     r = _one(es, study_id="beta2002", outcome="depression")
     assert r["comparison"] == "ket_0.5 vs mdz"
@@ -102,8 +98,7 @@ def test_single_arm_series_only_give_rates(es):
 
 
 def test_crossover_exclusion_switch(tmp_path):
-    cfg = _mixed()
-    cfg["handling"]["crossover"] = "exclude"
+    cfg = make_settings(handling={**_mixed(), "crossover": "exclude"})
     es, unused = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)
     assert not (es["study_id"] == "gamma2003").any()
     assert es.loc[es["study_id"] == "alpha2001", "primary"].all()
@@ -135,7 +130,7 @@ def test_paired_contrast_is_put_on_the_between_person_scale(tmp_path):
     """A crossover's paired MD with its paired CI: SD_diff = SE sqrt(N), SD = SD_diff / sqrt(2(1-r)),
     then the Handbook's paired SMD; not the parallel-group conversion (which would use n1 = n2 = N)."""
     d = _paired_gamma(tmp_path, ",6.0,2.5,,,,,madrs,", ",6.0,,1.5,10.5,18,18,madrs,")
-    cfg = make_config()
+    cfg = make_settings()
     es = build_effect_sizes(load_dataset(d), cfg)[0]
     r = _one(es, study_id="gamma2003", outcome="depression")
     se = 9.0 / (2 * stats.t.ppf(0.975, 17))  # CI 1.5 to 10.5 on 17 df
@@ -149,7 +144,7 @@ def test_paired_contrast_is_put_on_the_between_person_scale(tmp_path):
 
 
 def test_change_and_endpoint_smds_are_not_mixed_by_default(tmp_path):
-    es, unused = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), make_config())
+    es, unused = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), make_settings())
     smd = es[(es["effect"] == "smd") & (es["outcome"] == "depression")]
     assert "endpoint" not in set(smd["basis"])
     assert set(smd.loc[smd["study_id"] == "alpha2001", "time_bin"]) == {"h24", "d7"}
@@ -166,7 +161,7 @@ def test_printed_contrast_of_one_dose_arm_is_not_used_when_arms_are_combined(tmp
             "beta2002,ket_1.0,mdz,depression,48,first_dose,smd,0.9,0.3,,,30,30,hamd17,"
             "https://example.org/beta,Abstract,d=0.9,reported\n"
         )
-    es, unused = build_effect_sizes(load_dataset(d), _mixed())
+    es, unused = build_effect_sizes(load_dataset(d), make_settings(handling=_mixed()))
     assert not ((es["study_id"] == "beta2002") & (es["time_bin"] == "d2_3")).any()
     assert unused["reason"].str.contains("one of several ketamine arms").any()
 
@@ -185,7 +180,7 @@ def test_printed_contrast_of_one_dose_arm_is_not_used_when_arms_are_combined(tmp
     ],
 )
 def test_time_bins_are_left_open_right_closed(t, expected):
-    assert assign_bin(t, make_config()["time_bins"]) == expected
+    assert assign_bin(t, make_settings().time_bins) == expected
 
 
 def test_within_person_d_of_a_crossover_is_rescaled_with_the_paired_variance(tmp_path):
@@ -193,8 +188,7 @@ def test_within_person_d_of_a_crossover_is_rescaled_with_the_paired_variance(tmp
     variance (1/N + SMD^2/2N) 2(1-r), whatever CI the paper printed (session 1 used the printed CI of a
     mixed model, a variance ~4x too small). r = 0.2 makes the rescaling visible."""
     d = _paired_gamma(tmp_path, ",md,6.0,2.5,,,,,madrs,", ",smd,0.8,,0.7,0.9,,,madrs,")
-    cfg = make_config()
-    cfg["handling"]["crossover_r"] = 0.2
+    cfg = make_settings(handling={"crossover_r": 0.2})
     r = _one(build_effect_sizes(load_dataset(d), cfg)[0], study_id="gamma2003", outcome="depression")
     g = 0.8 * np.sqrt(2 * 0.8)
     assert r["yi"] == pytest.approx(g, abs=1e-12)

@@ -3,12 +3,10 @@ choices that cannot matter are not varied, and the result is deterministic."""
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import copy_valid, make_config
+from helpers import copy_valid, make_settings
 
 from ketamine_meta.claims import multiverse
 from ketamine_meta.claims import registry as claims
@@ -20,16 +18,16 @@ from ketamine_meta.evidence.comparisons import build_effect_sizes
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     ds = load_dataset(copy_valid(tmp_path_factory.mktemp("mv") / "d"))
-    cfg = make_config()
+    cfg = make_settings()
     registry = claims.load_claims("tests/data/claims.yaml")
     return ds, cfg, registry, multiverse.run_multiverse(ds, cfg, registry)
 
 
 def _n(cfg, dims):
-    m = cfg["multiverse"]
-    out = len(m["methods"]) * len(m["tests"])
+    m = cfg.multiverse
+    out = len(m.methods) * len(m.tests)
     for d in dims:
-        out *= len(m["choices"][d])
+        out *= len(m.choices[d])
     return out
 
 
@@ -39,7 +37,7 @@ def test_every_combination_is_enumerated_once(world):
     assert counts["t_smd_24h"] == _n(cfg, ["measure", "conversion", "crossover", "arms", "controls", "drug"])
     # a rate is not an SMD: measure and conversion rules cannot move it, so they are not varied
     assert counts["t_response_24h"] == _n(cfg, ["crossover", "arms", "controls", "drug"])
-    assert counts["t_relapse"] == len(cfg["multiverse"]["relapse_methods"])  # only the pooling method
+    assert counts["t_relapse"] == len(cfg.multiverse.relapse_methods)  # only the pooling method
     assert not mv.duplicated(["claim_id", "spec_id"]).any()
     assert "t_arith" not in counts and "t_none" not in counts
 
@@ -95,5 +93,5 @@ def test_single_study_claims_get_no_robustness():
 
 def test_multiverse_is_deterministic(world):
     ds, cfg, registry, mv = world
-    again = multiverse.run_multiverse(ds, copy.deepcopy(cfg), registry)
+    again = multiverse.run_multiverse(ds, cfg, registry)
     pd.testing.assert_frame_equal(mv, again)

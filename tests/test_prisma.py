@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from helpers import copy_valid, make_config
+from helpers import copy_valid, make_settings
 
 from ketamine_meta.data.load import load_dataset
 from ketamine_meta.evidence.comparisons import build_effect_sizes
@@ -26,7 +26,7 @@ def test_counts_add_up_and_count_unique_pages(tmp_path):
     d = copy_valid(tmp_path / "d")
     _write_search(d)
     ds = load_dataset(d)
-    es = build_effect_sizes(ds, make_config())[0]
+    es = build_effect_sizes(ds, make_settings())[0]
     n = prisma_counts(d, ds.tables, es).set_index("stage")["n"]
     assert n["queries run"] == 3 and n["records returned (unique pages)"] == 3
     screened = len(ds["screening"])
@@ -45,4 +45,4 @@ def test_screening_that_disagrees_with_studies_is_refused(tmp_path):
     tables = dict(ds.tables)
     tables["studies"] = tables["studies"].iloc[1:]
     with pytest.raises(ValueError, match="do not add up"):
-        prisma_counts(d, tables, build_effect_sizes(ds, make_config())[0])
+        prisma_counts(d, tables, build_effect_sizes(ds, make_settings())[0])

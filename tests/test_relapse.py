@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from helpers import ROOT, make_config
+from helpers import ROOT, make_settings
 from statsmodels.stats.proportion import proportion_confint
 
 from ketamine_meta.evidence.relapse import glmm_plo, median_times, pool_relapse, relapse_by_study
@@ -61,7 +61,7 @@ def test_glmm_equals_metafor_rma_glmm(case):
 
 
 def test_windows_inductions_and_k2_glmm():
-    cfg = make_config()
+    cfg = make_settings()
     by = relapse_by_study(_table(), cfg)
     assert dict(zip(by["study_id"], by["window"])) == {"s2001": "w4", "s2002": "w4", "s2003": "w4", "s2004": "w2",
                                                        "s2005": ""}  # fmt: skip
@@ -80,15 +80,15 @@ def test_windows_inductions_and_k2_glmm():
 
 
 def test_zero_and_all_relapsed_rows_get_intervals_that_contain_them():
-    by = relapse_by_study(_table(), make_config()).set_index("study_id")
+    by = relapse_by_study(_table(), make_settings()).set_index("study_id")
     assert by.loc["s2004", "proportion"] == 0 and by.loc["s2004", "ci_low"] == 0 and by.loc["s2004", "ci_high"] > 0
     assert by.loc["s2005", "proportion"] == 1 and by.loc["s2005", "ci_high"] == pytest.approx(1.0)
     assert by.loc["s2005", "ci_low"] == pytest.approx(proportion_confint(8, 8, method="wilson")[0], abs=1e-12)
 
 
 def test_exact_pooling_is_clopper_pearson_of_summed_counts():
-    by = relapse_by_study(_table(), make_config())
-    pooled = pool_relapse(by, make_config(), method="exact").set_index("analysis_id")
+    by = relapse_by_study(_table(), make_settings())
+    pooled = pool_relapse(by, make_settings(), method="exact").set_index("analysis_id")
     row = pooled.loc["relapse.none.any.w4"]
     lo, hi = proportion_confint(21, 36, method="beta")
     assert row["estimate"] == pytest.approx(21 / 36)
@@ -126,7 +126,7 @@ def test_remitters_apart_and_printed_shares_only_in_the_descriptive_range():
              "relapse_definition": "", "_row": 9},
         ]
     )  # fmt: skip
-    cfg = make_config()
+    cfg = make_settings()
     by = relapse_by_study(pd.concat([t, extra], ignore_index=True), cfg)
     pooled = pool_relapse(by, cfg).set_index("analysis_id")
     assert pooled.loc["relapse.none.any.w4.remitters", "studies"] == "s2007"  # not pooled with responders

@@ -21,6 +21,7 @@ import yaml
 from helpers import ROOT
 from markupsafe import escape
 
+from ketamine_meta.core.settings import Config
 from ketamine_meta.outputs import report, report_blocks
 
 RESULTS = ROOT / "results"
@@ -351,7 +352,7 @@ def test_only_declared_figures_are_shown(tmp_path):
 
 def test_methods_come_from_the_config_used(tmp_path, monkeypatch):
     # read the config as written, without the cross-key checks (a multiverse block must agree with handling)
-    monkeypatch.setattr(report, "load_config", lambda path: json.loads(Path(path).read_text()))
+    monkeypatch.setattr(report, "load_config", lambda path: Config.from_dict(json.loads(Path(path).read_text())))
     cfg = resolved_config(results_dir="elsewhere/res", work_dir="elsewhere/work")
     cfg["model"].update(method="DL", test="z", level=0.9, add=0.25)
     cfg["handling"].update(multi_arm="split_control", crossover="exclude")

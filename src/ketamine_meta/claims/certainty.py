@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ketamine_meta.core.settings import Config
+
 LEVELS = ("very low", "low", "moderate", "high")
 KEY_ROB_DOMAINS = (
     "sequence_generation",
@@ -88,9 +90,9 @@ def _scope_mismatch(claim, studies: list[str], ev: Evidence, scope_fields: dict)
     return out
 
 
-def grade(claim, m: pd.Series, verdict: str, ev: Evidence, cfg: dict, scope_fields: dict) -> tuple[str, str]:
+def grade(claim, m: pd.Series, verdict: str, ev: Evidence, cfg: Config, scope_fields: dict) -> tuple[str, str]:
     """(level, reasons) for one tested claim; ``m`` is its metrics row."""
-    t = cfg["claims"]["certainty"]
+    t = cfg.claims.certainty
     raw = m.get("studies")
     studies = [s for s in ("" if raw is None or pd.isna(raw) else str(raw)).split(";") if s]
     if not studies:
@@ -106,7 +108,7 @@ def grade(claim, m: pd.Series, verdict: str, ev: Evidence, cfg: dict, scope_fiel
     n = max(len(known), 1)
     high = sum(v == "high" for v in overall.values()) / n
     unassessed = sum(v == "not assessed" for v in overall.values()) / n
-    if start == 3 and high >= t["rob_high_share"]:
+    if start == 3 and high >= t.rob_high_share:
         down += 1
         reasons.append(f"risk of bias -1: {high:.0%} of studies at high risk in a key domain")
     elif start == 3 and unassessed > 0.5:
@@ -115,10 +117,10 @@ def grade(claim, m: pd.Series, verdict: str, ev: Evidence, cfg: dict, scope_fiel
     # inconsistency
     i2, k = m.get("i2"), m.get("k")
     if k is not None and pd.notna(k) and k >= 2 and i2 is not None and pd.notna(i2):
-        if i2 >= t["i2_very_serious"]:
+        if i2 >= t.i2_very_serious:
             down += 2
             reasons.append(f"inconsistency -2: I² {i2:.0f}%")
-        elif i2 >= t["i2_serious"]:
+        elif i2 >= t.i2_serious:
             down += 1
             reasons.append(f"inconsistency -1: I² {i2:.0f}%")
     # imprecision
@@ -126,19 +128,19 @@ def grade(claim, m: pd.Series, verdict: str, ev: Evidence, cfg: dict, scope_fiel
     if verdict == "inconclusive":
         imp.append("the interval crosses the claim's threshold")
     npart = m.get("n_participants")
-    if npart is not None and pd.notna(npart) and npart < t["ois_participants"]:
-        imp.append(f"{npart:.0f} participants < {t['ois_participants']:.0f}")
+    if npart is not None and pd.notna(npart) and npart < t.ois_participants:
+        imp.append(f"{npart:.0f} participants < {t.ois_participants:.0f}")
     if imp:
         down += min(len(imp), 2)
         reasons.append(f"imprecision -{min(len(imp), 2)}: " + "; ".join(imp))
     # indirectness
-    mism = [(f, sh) for f, sh in _scope_mismatch(claim, known, ev, scope_fields) if sh >= t["indirect_share"]]
+    mism = [(f, sh) for f, sh in _scope_mismatch(claim, known, ev, scope_fields) if sh >= t.indirect_share]
     if mism:
         down += min(len(mism), 2)
         reasons.append(f"indirectness -{min(len(mism), 2)}: " + "; ".join(f"{sh:.0%} of studies outside {f}"
                                                                           for f, sh in mism))  # fmt: skip
-    if k is not None and pd.notna(k) and k < t["pubbias_min_k"]:
-        reasons.append(f"publication bias not assessable (k < {t['pubbias_min_k']})")
+    if k is not None and pd.notna(k) and k < t.pubbias_min_k:
+        reasons.append(f"publication bias not assessable (k < {t.pubbias_min_k})")
     elif ev.regtest is not None and len(ev.regtest) and m.get("analysis_id"):
         hit = ev.regtest[ev.regtest["analysis_id"] == m["analysis_id"]]
         p = float(hit["pval"].iloc[0]) if len(hit) else float("nan")

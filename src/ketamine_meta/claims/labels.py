@@ -27,15 +27,9 @@ def forest_path(cfg, primary: pd.DataFrame, outcome, effect, group, time_bin) ->
     the same rule the forest step applies, so a metric never points at a missing figure."""
     hit = primary[(primary["outcome"] == outcome) & (primary["effect"] == effect) & (primary["group"] == group)
                   & (primary["time_bin"] == time_bin) & (primary["route"] == "all")]  # fmt: skip
-    if hit.empty or int(hit["k"].iloc[0]) < cfg["model"]["min_k_forest"]:
+    if hit.empty or int(hit["k"].iloc[0]) < cfg.model.min_k_forest:
         return ""
     return f"figures/forest/{forest_name(outcome, effect, group, time_bin)}.png"
-
-
-def bin_label(cfg, b):
-    if b in cfg["time_bins"]:
-        return cfg["time_bins"][b]["label"]
-    return {"any_time": "any time during follow-up", "followup": "over follow-up"}.get(b, b)
 
 
 def anchor(reference: pd.DataFrame | None, quantity: str) -> pd.Series | None:

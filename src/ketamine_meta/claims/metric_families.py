@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from ketamine_meta.claims.labels import EFFECT_WORDS, anchor, bin_label, forest_path
+from ketamine_meta.claims.labels import EFFECT_WORDS, anchor, forest_path
 from ketamine_meta.evidence.analyses import to_reporting_scale
 from ketamine_meta.stats import effects
 
@@ -130,7 +130,7 @@ def nnt_metrics(cfg, primary) -> list[dict]:
                 "analysis_id": r["analysis_id"],
                 "unit": "patients",
                 "description": f"number needed to treat for one more {r['outcome']} at "
-                f"{bin_label(cfg, r['time_bin'])}, route {r['route']} (1 / pooled risk difference"
+                f"{cfg.bin_label(r['time_bin'])}, route {r['route']} (1 / pooled risk difference"
                 + ("" if excl else "; the RD's CI includes 0, so the NNT's interval is unbounded")
                 + ")",
                 "figure": forest_path(cfg, primary, r["outcome"], "rd", "contrast", r["time_bin"]),
@@ -159,7 +159,7 @@ def ratio_to_anchor(est: float, se: float, ci_low: float, ci_high: float, a: pd.
 def ratio_metrics(cfg, primary, reference) -> list[dict]:
     """Pooled g divided by the anchor g; CI by the delta method on the log scale when both have
     CIs (independent estimates), else the pooled CI divided by the anchor treated as fixed."""
-    a = anchor(reference, cfg["reference"]["antidepressant_smd_quantity"])
+    a = anchor(reference, cfg.reference.antidepressant_smd_quantity)
     if a is None:
         return []
     rows = []
@@ -195,7 +195,7 @@ def moderator_metrics(cfg, mods: pd.DataFrame) -> list[dict]:
         cell = f"{r['outcome']}.{r['effect']}.{r['time_bin']}"
         names = [f"moderator_test.{r['moderator']}.{cell}"]
         names += [f"route_test.{cell}"] if r["moderator"] == "route" else []
-        when = bin_label(cfg, r["time_bin"])
+        when = cfg.bin_label(r["time_bin"])
         fig = "figures/timecourse.png" if r["moderator"] == "route" else "figures/moderators.png"
         if (r["moderator"], cell) not in seen:
             seen.add((r["moderator"], cell))
@@ -257,7 +257,7 @@ def dose_metrics(cfg, dose: pd.DataFrame) -> list[dict]:
             "unit": f"{r['effect']} per mg/kg",
             "figure": "figures/moderators.png",
             "description": f"change in pooled {r['effect']} per 1 mg/kg of ketamine (doses {r['doses']}) for "
-            f"{r['outcome']} at {bin_label(cfg, r['time_bin'])}, meta-regression on dose",
+            f"{r['outcome']} at {cfg.bin_label(r['time_bin'])}, meta-regression on dose",
         }
         for _, r in dose.iterrows()
     ]
@@ -267,7 +267,7 @@ def timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list[
     """``timecourse.effect.<route>.<bin>`` (model-predicted g) and ``timecourse.<quantity>.<route>``
     (hours: first_distinguishable, peak, last_distinguishable)."""
     rows = []
-    label_to_bin = {b["label"]: k for k, b in cfg["time_bins"].items()}
+    label_to_bin = {b.label: k for k, b in cfg.time_bins.items()}
     for _, r in preds.iterrows():
         rows.append(
             {
@@ -324,11 +324,11 @@ def study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
                      "n_participants": r.get("n_participants"), "studies": r["study_id"], "analysis_id": "",
                      "unit": r["effect"], "figure": "",
                      "description": f"{r['study_id']} {EFFECT_WORDS.get(r['effect'], r['effect'])} for {r['outcome']} "
-                     f"at {bin_label(cfg, r['time_bin'])} ({r['comparison']}; 95% z interval)"})  # fmt: skip
+                     f"at {cfg.bin_label(r['time_bin'])} ({r['comparison']}; 95% z interval)"})  # fmt: skip
     rates = es[es["effect"] == "logit_p"]
     for _, r in rates.iterrows():
         x, n = int(r["events_treatment"]), int(r["n_treatment"])
-        lo, hi = proportion_confint(x, n, alpha=0.05, method=cfg["relapse"]["study_ci"])
+        lo, hi = proportion_confint(x, n, alpha=0.05, method=cfg.relapse.study_ci)
         rows.append(
             {
                 "metric": f"study.{r['study_id']}.{r['outcome']}.{r['group']}.{r['time_bin']}",
@@ -343,7 +343,7 @@ def study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
                 "analysis_id": "",
                 "unit": "proportion",
                 "description": f"{r['study_id']} {r['outcome']} in {r['group']} arm(s) {r['comparison']} at "
-                f"{bin_label(cfg, r['time_bin'])} ({x}/{n}; {cfg['relapse']['study_ci'].title()} interval)",
+                f"{cfg.bin_label(r['time_bin'])} ({x}/{n}; {cfg.relapse.study_ci.title()} interval)",
                 "figure": forest_path(cfg, primary, r["outcome"], "logit_p", r["group"], r["time_bin"])
                 if r["primary"]
                 else "",

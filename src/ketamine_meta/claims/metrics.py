@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ketamine_meta.claims.labels import EFFECT_WORDS, bin_label, forest_path
+from ketamine_meta.claims.labels import EFFECT_WORDS, forest_path
 from ketamine_meta.claims.metric_families import (
     adverse_metrics,
     dose_metrics,
@@ -36,6 +36,7 @@ from ketamine_meta.claims.metric_families import (
     study_metrics,
     timecourse_metrics,
 )
+from ketamine_meta.core.settings import Config
 
 METRIC_COLUMNS = [
     "metric",
@@ -77,14 +78,14 @@ class Inputs:
     relapse_shares: pd.DataFrame | None = None
 
 
-def build_metrics(cfg: dict, t: Inputs) -> pd.DataFrame:
+def build_metrics(cfg: Config, t: Inputs) -> pd.DataFrame:
     """Every metric of the key grammar in the module docstring, sorted by key."""
     rows: list[dict] = []
     primary = t.pooled[t.pooled["subset"] == "primary"]
     for _, r in t.pooled.iterrows():
         fig = forest_path(cfg, primary, r["outcome"], r["effect"], r["group"], r["time_bin"])
         sub = "" if r["subset"] == "primary" else f".{r['subset']}"
-        where = f"{bin_label(cfg, r['time_bin'])}, route {r['route']}"
+        where = f"{cfg.bin_label(r['time_bin'])}, route {r['route']}"
         if sub:
             where += f", subset {r['subset']}"
         common = {

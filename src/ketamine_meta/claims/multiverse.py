@@ -20,7 +20,6 @@ together by the batched engine.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from ketamine_meta.claims import registry as claims
 from ketamine_meta.claims.keys import MetricKey
 from ketamine_meta.claims.metric_families import ratio_to_anchor
 from ketamine_meta.core.config import primary_choices
+from ketamine_meta.core.settings import Config, Handling
 from ketamine_meta.data.load import Dataset
 from ketamine_meta.evidence import analyses, comparisons, relapse
 from ketamine_meta.stats import batch
@@ -80,19 +80,19 @@ class Spec:
         return "|".join(getattr(self, d) for d in DIMENSIONS)
 
 
-def primary_spec(cfg: dict, family: str = "pooled") -> Spec:
+def primary_spec(cfg: Config, family: str = "pooled") -> Spec:
     p = primary_choices(cfg)
-    method = cfg["relapse"]["method"] if family == "relapse" else cfg["model"]["method"]
-    return Spec(method, cfg["model"]["test"], *(p[d] for d in DIMENSIONS[2:]))
+    method = cfg.relapse.method if family == "relapse" else cfg.model.method
+    return Spec(method, cfg.model.test, *(p[d] for d in DIMENSIONS[2:]))
 
 
-def specifications(cfg: dict, family: str) -> list[Spec]:
+def specifications(cfg: Config, family: str) -> list[Spec]:
     """All specifications for a metric family: the product over the choices that can move it,
     the others held at the primary choice. Order is fixed (config order), so output is stable."""
-    m = cfg["multiverse"]
+    m = cfg.multiverse
     base = primary_spec(cfg, family)
-    options = {"method": m["relapse_methods"] if family == "relapse" else m["methods"], "test": m["tests"]}
-    options |= {d: list(m["choices"][d]) for d in DIMENSIONS[2:]}
+    options = {"method": m.relapse_methods if family == "relapse" else m.methods, "test": m.tests}
+    options |= {d: list(m.choices[d]) for d in DIMENSIONS[2:]}
     dims = FAMILY_DIMENSIONS[family]
     for d in DIMENSIONS:
         if d not in dims:
@@ -104,7 +104,7 @@ class _EffectCache:
     """Effect sizes per specification: built at all time points once per (dose-arm rule, crossover
     rule), then filtered by the measure and conversion rules and binned (cheap)."""
 
-    def __init__(self, ds: Dataset, cfg: dict):
+    def __init__(self, ds: Dataset, cfg: Config):
         self.ds, self.cfg = ds, cfg
         self._long: dict = {}
         self._parallel: dict = {}
@@ -112,21 +112,25 @@ class _EffectCache:
         self.cells: dict = {}  # claim cell -> selected rows per effect-size table (see _cells)
         self.masks: dict = {}
 
-    def handling(self, s: Spec) -> dict:
-        h = copy.deepcopy(self.cfg["handling"])
+    def config(self, s: Spec) -> Config:
+        """The configuration of one specification: ``handling`` with its choices' overrides."""
+        over: dict = {}
         for d in DIMENSIONS[2:]:
-            h.update(self.cfg["multiverse"]["choices"][d][getattr(s, d)])
-        return h
+            over.update(self.cfg.multiverse.choices[d][getattr(s, d)])
+        return self.cfg.with_handling(over)
+
+    def handling(self, s: Spec) -> Handling:
+        return self.config(s).handling
 
     def get(self, s: Spec) -> pd.DataFrame:
         key = (s.arms, s.crossover, s.measure, s.conversion)
         if key not in self._binned:
-            cfg = {**self.cfg, "handling": self.handling(s)}
+            cfg = self.config(s)
             lkey = (s.arms, s.crossover)
             if lkey not in self._long:
                 # measure and conversion act after the build: build with both allowed, filter below;
                 # the crossover rule moves only crossover trials, so the others are built once per arm rule
-                bcfg = {**cfg, "handling": {**cfg["handling"], "contrast_md_to_g": True}}
+                bcfg = cfg.with_handling({"contrast_md_to_g": True})
                 if s.arms not in self._parallel:
                     self._parallel[s.arms] = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=False)
                 xo = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=True)
@@ -135,7 +139,7 @@ class _EffectCache:
                     for p, x in zip(self._parallel[s.arms], xo)
                 )
             arm, con = self._long[lkey]
-            if not cfg["handling"]["contrast_md_to_g"] and len(con):
+            if not cfg.handling.contrast_md_to_g and len(con):
                 con = con[~con["conversions"].str.contains("md_to_g", na=False)]
             self._binned[key] = comparisons.bin_effect_sizes(arm, con, cfg)
         return self._binned[key]
@@ -144,8 +148,8 @@ class _EffectCache:
         """The primary-set filter (controls, populations, drugs) under this specification: the
         rule of :func:`ketamine_meta.evidence.select.in_primary`, on NumPy arrays."""
         h = self.handling(s)
-        ok = np.isin(es["population"].to_numpy(), h["populations"]) & np.isin(es["drug"].to_numpy(), h["drugs"])
-        return ok & (np.isin(es["control"].to_numpy(), h["controls"]) | (es["group"].to_numpy() == "single_arm"))
+        ok = np.isin(es["population"].to_numpy(), h.populations) & np.isin(es["drug"].to_numpy(), h.drugs)
+        return ok & (np.isin(es["control"].to_numpy(), h.controls) | (es["group"].to_numpy() == "single_arm"))
 
 
 def _parse(metric: str) -> dict:
@@ -176,10 +180,10 @@ def _parse(metric: str) -> dict:
     raise ValueError(f"no multiverse for metric {metric}")
 
 
-def run_multiverse(ds: Dataset, cfg: dict, registry: list[claims.Claim]) -> pd.DataFrame:
+def run_multiverse(ds: Dataset, cfg: Config, registry: list[claims.Claim]) -> pd.DataFrame:
     """One row per claim x specification (see :data:`MULTIVERSE_COLUMNS`), in a stable order."""
     cache = _EffectCache(ds, cfg)
-    anchor = labels.anchor(ds.tables.get("reference_values"), cfg["reference"]["antidepressant_smd_quantity"])
+    anchor = labels.anchor(ds.tables.get("reference_values"), cfg.reference.antidepressant_smd_quantity)
     rows = []
     for c in registry:
         fam = claims.metric_family(c.metric)
@@ -215,7 +219,7 @@ def run_multiverse(ds: Dataset, cfg: dict, registry: list[claims.Claim]) -> pd.D
 
 def _equivalence_interval(est, lo, hi, cfg) -> tuple[float, float]:
     """The (1 - 2 alpha) interval for TOST from a 95% one, assuming symmetry on the analysis scale."""
-    level = 1 - 2 * cfg["claims"]["equivalence_alpha"]
+    level = 1 - 2 * cfg.claims.equivalence_alpha
     scale = (lo - hi) / (2 * 1.959963984540054)
     from scipy import stats
 
@@ -223,10 +227,10 @@ def _equivalence_interval(est, lo, hi, cfg) -> tuple[float, float]:
     return est + crit * scale, est - crit * scale
 
 
-def _subset_mask(es: pd.DataFrame, cfg: dict, subset: str | None) -> np.ndarray:
+def _subset_mask(es: pd.DataFrame, cfg: Config, subset: str | None) -> np.ndarray:
     ok = np.ones(len(es), bool)
     if subset:
-        for col, allowed in cfg["subsets"][subset].items():
+        for col, allowed in cfg.subsets[subset].items():
             ok &= es[col].isin(allowed).to_numpy()
     return ok
 
@@ -283,7 +287,7 @@ def _pooled_values(cache, cfg, q, specs, fam, anchor) -> list[tuple]:
         if not nonempty:
             continue
         Y, V = batch.pad_groups([cells[i]["yi"] for i in nonempty], [cells[i]["vi"] for i in nonempty])
-        res = batch.pool_arrays(Y, V, method=method, test=test, level=cfg["model"]["level"], axis=0)
+        res = batch.pool_arrays(Y, V, method=method, test=test, level=cfg.model.level, axis=0)
         for j, i in enumerate(nonempty):
             k, b, se, lo, hi = (res[f][j] for f in ("k", "estimate", "se", "ci_low", "ci_high"))
             out[i] = (*_to_metric(fam, q, int(k), float(b), float(se), float(lo), float(hi), anchor),
@@ -315,7 +319,7 @@ def _by_model(specs) -> dict:
 def _moderator_values(cache, cfg, q, specs) -> list[tuple]:
     """Moderator difference (or omnibus p) per spec, from ``rma(yi, vi, mods = ~ factor(level))``;
     identical analyses are fitted once."""
-    spec_m = cfg["moderators"][q["moderator"]]
+    spec_m = cfg.moderators[q["moderator"]]
     out, seen = [], {}
     for s, cell in zip(specs, _cells(cache, cfg, {**q, "group": "contrast"}, specs, levels_spec=spec_m)):
         key = _key(s, cell)
@@ -327,11 +331,11 @@ def _moderator_values(cache, cfg, q, specs) -> list[tuple]:
 
 def _moderator_fit(cell, spec_m, q, s, cfg) -> tuple:
     levels_of = cell["level"]
-    levels = sorted(set(levels_of), key=lambda lv: (lv != spec_m["reference"], lv))
+    levels = sorted(set(levels_of), key=lambda lv: (lv != spec_m.reference, lv))
     if len(levels) < 2 or len(levels_of) <= len(levels):
         return (0, math.nan, math.nan, math.nan)
     X = np.column_stack([(levels_of == lv).astype(float) for lv in levels[1:]])
-    fit = rma(cell["yi"], cell["vi"], mods=X, method=s.method, test=s.test, level=cfg["model"]["level"])
+    fit = rma(cell["yi"], cell["vi"], mods=X, method=s.method, test=s.test, level=cfg.model.level)
     if q["pair"] is None:  # omnibus test: the p value, no interval
         return (fit.k, float(fit.qm_p), math.nan, math.nan)
     a, b = q["pair"].split("_vs_")

@@ -33,6 +33,7 @@ import yaml
 
 from ketamine_meta.claims.keys import family_of
 from ketamine_meta.core.errors import ConfigError
+from ketamine_meta.core.settings import Config
 from ketamine_meta.core.suggest import closest, did_you_mean
 
 RULES = ("within", "at_least", "at_most", "ratio", "arithmetic", "equivalence", "direction")
@@ -266,8 +267,8 @@ def _norm(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def claimed_range(c: Claim, cfg: dict) -> tuple[float, float]:
+def claimed_range(c: Claim, cfg: Config) -> tuple[float, float]:
     if isinstance(c.claimed, tuple):
         return c.claimed
-    tol = c.tolerance if c.tolerance is not None else cfg["claims"]["default_tolerance"].get(c.family, 0.0)
+    tol = c.tolerance if c.tolerance is not None else cfg.claims.default_tolerance.get(c.family, 0.0)
     return c.claimed - tol, c.claimed + tol

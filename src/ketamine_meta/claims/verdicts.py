@@ -10,6 +10,7 @@ from scipy import stats
 
 from ketamine_meta.claims.certainty import Evidence, grade
 from ketamine_meta.claims.registry import CLAIM_COLUMNS, SCOPE_FIELDS, Claim, claimed_range, safe_eval
+from ketamine_meta.core.settings import Config
 
 
 def fmt(x: float, decimals: int | None = None) -> str:
@@ -20,7 +21,7 @@ def fmt(x: float, decimals: int | None = None) -> str:
     return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def judge(c: Claim, est: float, lo_u: float, hi_u: float, cfg: dict, iv_word: str = "CI") -> tuple[str, str]:
+def judge(c: Claim, est: float, lo_u: float, hi_u: float, cfg: Config, iv_word: str = "CI") -> tuple[str, str]:
     """Verdict of a non-arithmetic claim from the regenerated estimate and interval ``[lo_u, hi_u]``
     (pass ``lo_u = hi_u = est`` when there is no interval), compared at the claim's precision, and
     the clause that explains it. For ``equivalence`` pass the (1 - 2 alpha) interval."""
@@ -116,7 +117,7 @@ def _what(m: pd.Series, ev: Evidence | None) -> str:
     return f"{m['description']} ({head}: {names}{scope})"
 
 
-def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = None) -> dict:
+def evaluate(c: Claim, metrics: pd.DataFrame, cfg: Config, ev: Evidence | None = None) -> dict:
     """One row of ``claims.csv`` for claim ``c``."""
     row = {col: "" for col in CLAIM_COLUMNS} | {
         "claim_id": c.claim_id,
@@ -143,7 +144,7 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = N
             ok = c.claimed[0] <= value <= c.claimed[1]
             bound = f"the claimed range {c.claimed_text()}"
         else:
-            tol = c.tolerance if c.tolerance is not None else cfg["claims"]["arithmetic_rel_tolerance"]
+            tol = c.tolerance if c.tolerance is not None else cfg.claims.arithmetic_rel_tolerance
             ok = abs(value - c.claimed) <= tol * abs(c.claimed)
             bound = f"{fmt(c.claimed)} (relative tolerance {tol:g})"
         verdict = "reproduced" if ok else "contradicted"
@@ -171,7 +172,7 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = N
         lo_u = hi_u = est
     iv_word = {"range": "range", "ci": "95% CI"}.get(m["interval"], "value")
     if c.rule == "equivalence":
-        level = 1 - 2 * cfg["claims"]["equivalence_alpha"]
+        level = 1 - 2 * cfg.claims.equivalence_alpha
         lo_u, hi_u = interval_at(m, level)
         iv_word = f"{level:.0%} CI"
     k = int(m["k"]) if pd.notna(m["k"]) else None
@@ -181,9 +182,9 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = N
     interval = f" ({iv_word} {fmt(lo_u, d)} to {fmt(hi_u, d)})" if m["interval"] in ("ci", "range") else ""
     got = f"{_what(m, ev)}: {fmt(est, d)}{interval}"
     caveat = ""
-    if c.scope != "study" and k is not None and k < cfg["claims"]["min_k_general"] and verdict != "not_testable":
+    if c.scope != "study" and k is not None and k < cfg.claims.min_k_general and verdict != "not_testable":
         caveat = (f" One study cannot establish a claim about ketamine in general (fewer than "
-                  f"{cfg['claims']['min_k_general']} studies), so the verdict is inconclusive.")  # fmt: skip
+                  f"{cfg.claims.min_k_general} studies), so the verdict is inconclusive.")  # fmt: skip
         verdict = "inconclusive"
     df = m.get("df")
     if c.family.startswith("timecourse") and df is not None and pd.notna(df) and df < 4:
@@ -200,7 +201,7 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = N
             "reason": reason}  # fmt: skip
 
 
-def _source_verdict(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
+def _source_verdict(c: Claim, metrics: pd.DataFrame, cfg: Config) -> dict:
     """Does the document report its cited source's own number faithfully? The source's printed
     value (``source_metric``) against the claimed value at the claim's precision; ``within``-type
     rules ask whether the value lies in the claimed range, directional rules whether it clears it."""
@@ -219,7 +220,7 @@ def _source_verdict(c: Claim, metrics: pd.DataFrame, cfg: dict) -> dict:
             "source_reason": f"The cited source prints {fmt(v)} ({m['description']}); {tail}."}  # fmt: skip
 
 
-def evaluate_all(claims: list[Claim], metrics: pd.DataFrame, cfg: dict, ev: Evidence | None = None) -> pd.DataFrame:
+def evaluate_all(claims: list[Claim], metrics: pd.DataFrame, cfg: Config, ev: Evidence | None = None) -> pd.DataFrame:
     return pd.DataFrame([evaluate(c, metrics, cfg, ev) for c in claims], columns=CLAIM_COLUMNS)
 
 

@@ -14,6 +14,7 @@ import jsonschema
 import yaml
 
 from ketamine_meta.core.errors import ConfigError
+from ketamine_meta.core.settings import Config
 from ketamine_meta.core.suggest import closest, did_you_mean
 
 # package data, so an installed wheel validates exactly as a source checkout does
@@ -70,12 +71,11 @@ def _semantic(cfg: dict, source: str) -> list[str]:
     return out
 
 
-def primary_choices(cfg: dict) -> dict[str, str]:
+def primary_choices(cfg: Config) -> dict[str, str]:
     """For each multiverse dimension, the option whose overrides equal ``handling`` (the primary)."""
-    h = cfg["handling"]
     out = {}
-    for dim, options in cfg["multiverse"]["choices"].items():
-        hits = [name for name, over in options.items() if all(h.get(k) == v for k, v in over.items())]
+    for dim, options in cfg.multiverse.choices.items():
+        hits = [name for name, over in options.items() if cfg.handling.matches(over)]
         if len(hits) == 1:
             out[dim] = hits[0]
     return out
@@ -92,19 +92,20 @@ def _multiverse_agrees(cfg: dict, source: str) -> list[str]:
         out.append(f"{source}: model.test is not among multiverse.tests")
     if cfg["relapse"]["method"] not in m["relapse_methods"]:
         out.append(f"{source}: relapse.method is not among multiverse.relapse_methods")
-    primary = primary_choices(cfg)
+    primary = primary_choices(Config.from_dict(cfg))
     for dim in m["choices"]:
         if dim not in primary:
             out.append(f"{source}: multiverse.choices.{dim}: exactly one option must equal handling (the primary)")
     return out
 
 
-def load_config(path: str | Path) -> dict:
-    """Read a resolved config (YAML or JSON) written by the workflow, and validate it."""
+def load_config(path: str | Path) -> Config:
+    """Read a resolved config (YAML or JSON) written by the workflow, validate it, and return the
+    typed, frozen :class:`~ketamine_meta.core.settings.Config` every step reads."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     cfg = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    return in_time_order(validate_config(cfg, source=str(path)))
+    return Config.from_dict(in_time_order(validate_config(cfg, source=str(path))))
 
 
 def in_time_order(cfg: dict) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ketamine_meta.core.settings import Config
 from ketamine_meta.evidence.analyses import pool_one
 from ketamine_meta.stats import effects
 from ketamine_meta.stats.mantel_haenszel import mh_pool
@@ -23,7 +24,7 @@ POOLED_COLUMNS = [
 ]  # fmt: skip
 
 
-def per_study(ae: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def per_study(ae: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """One row per study x event: ketamine-arm and control-arm counts (arms combined)."""
     if ae is None or ae.empty:
         return pd.DataFrame()
@@ -40,14 +41,14 @@ def per_study(ae: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, cfg: 
     return pd.DataFrame(rows)
 
 
-def pool_adverse(ae: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def pool_adverse(ae: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Pooled risk ratios (random effects and Mantel-Haenszel) and group proportions per event."""
     s = per_study(ae, arms, studies, cfg)
     out = []
     if s.empty:
         return pd.DataFrame(columns=POOLED_COLUMNS)
-    add, model = cfg["model"]["add"], cfg["model"]
-    controls = cfg["handling"]["controls"]
+    add, model = cfg.model.add, cfg.model
+    controls = cfg.handling.controls
     for event, cell in s.groupby("event", sort=True):
         comp = cell[cell["n_control"].notna() & cell["control"].isin(controls)]
         base = {"event": event, "control_types": ";".join(sorted(set(comp["control"])))}
@@ -59,7 +60,7 @@ def pool_adverse(ae: pd.DataFrame, arms: pd.DataFrame, studies: pd.DataFrame, cf
             out.append({**base, "analysis_id": f"ae.{event}.log_rr.all", "effect": "log_rr", "group": "contrast",
                         **{k: res[k] for k in POOLED_COLUMNS if k in res}})  # fmt: skip
             mh = mh_pool(comp["events_treatment"], comp["n_treatment"], comp["events_control"], comp["n_control"],
-                         "log_rr", model["level"])  # fmt: skip
+                         "log_rr", model.level)  # fmt: skip
             out.append({**base, "analysis_id": f"ae.{event}.mh_rr.all", "effect": "mh_rr", "group": "contrast",
                         "k": mh["k"], "n_participants": res["n_participants"], "estimate": np.exp(mh["beta"]),
                         "ci_low": np.exp(mh["ci_low"]), "ci_high": np.exp(mh["ci_high"]), "method": "MH",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ketamine_meta.core.settings import Config
 from ketamine_meta.stats.effects import inv_logit
 from ketamine_meta.stats.mantel_haenszel import mh_pool
 from ketamine_meta.stats.pooling import rma
@@ -93,11 +94,11 @@ def analysis_id(outcome, effect, group, route, time_bin, subset) -> str:
     return ".".join([outcome, effect, group, route, time_bin, subset])
 
 
-def subset_frames(es: pd.DataFrame, cfg: dict) -> dict[str, pd.DataFrame]:
+def subset_frames(es: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
     """The primary set and each sensitivity subset (a subset filters the primary set)."""
     primary = es[es["primary"].astype(bool)]
     out = {"primary": primary}
-    for name, filters in cfg["subsets"].items():
+    for name, filters in cfg.subsets.items():
         sel = primary
         for col, allowed in filters.items():
             sel = sel[sel[col].isin(allowed)]
@@ -107,7 +108,7 @@ def subset_frames(es: pd.DataFrame, cfg: dict) -> dict[str, pd.DataFrame]:
 
 def pool_one(rows: pd.DataFrame, model: dict) -> dict:
     """Pool one analysis' rows; numbers on the reporting scale plus β and SE on the analysis scale."""
-    fit = rma(rows["yi"], rows["vi"], method=model["method"], test=model["test"], level=model["level"])
+    fit = rma(rows["yi"], rows["vi"], method=model.method, test=model.test, level=model.level)
     eff = rows["effect"].iloc[0]
     # participants, not arm-person counts: a crossover trial's people are in both arms
     if "n_participants" in rows:
@@ -127,7 +128,7 @@ def pool_one(rows: pd.DataFrame, model: dict) -> dict:
         "q": fit.q,
         "q_p": fit.q_p,
         "method": fit.method,  # the estimator used: "DL" if the requested one failed, "single study" for k = 1
-        "ci_method": model["test"] if fit.k > 1 else "z",
+        "ci_method": model.test if fit.k > 1 else "z",
         "studies": ";".join(sorted(rows["study_id"])),
         "beta": fit.beta,
         "se": fit.se,
@@ -172,10 +173,10 @@ def pool_mh(rows: pd.DataFrame, effect: str, level: float) -> dict:
     }
 
 
-def run_pooling(es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def run_pooling(es: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Every analysis with k >= 1, in a stable order."""
     rows = []
-    bin_order = [*cfg["time_bins"], cfg.get("window_bin") or "any_time", "followup"]
+    bin_order = [*cfg.time_bins, cfg.window_bin or "any_time", "followup"]
     for subset, sub in subset_frames(es, cfg).items():
         if sub.empty:
             continue
@@ -187,13 +188,13 @@ def run_pooling(es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
                 sel = cell if route == "all" else cell[cell["route"] == route]
                 key = {"outcome": outcome, "group": group, "route": route, "time_bin": time_bin, "subset": subset}
                 rows.append({"analysis_id": analysis_id(outcome, effect, group, route, time_bin, subset),
-                             "effect": effect, **key, **pool_one(sel, cfg["model"])})  # fmt: skip
+                             "effect": effect, **key, **pool_one(sel, cfg.model)})  # fmt: skip
                 if group == "contrast" and effect in MH_EFFECTS:
                     mh = MH_EFFECTS[effect]
                     rows.append({"analysis_id": analysis_id(outcome, mh, group, route, time_bin, subset),
-                                 "effect": mh, **key, **pool_mh(sel, effect, cfg["model"]["level"])})  # fmt: skip
+                                 "effect": mh, **key, **pool_mh(sel, effect, cfg.model.level)})  # fmt: skip
     out = pd.DataFrame(rows, columns=POOLED_COLUMNS)
-    subset_order = ["primary", *cfg["subsets"]]
+    subset_order = ["primary", *cfg.subsets]
     out["_s"] = out["subset"].map(subset_order.index)
     out["_b"] = out["time_bin"].map({b: i for i, b in enumerate(bin_order)})
     out["_r"] = out["route"].map(lambda r: (r != "all", r))
@@ -217,11 +218,11 @@ def level_contrast(fit, levels: list[str], a: str, b: str) -> tuple[float, float
 
 def _levels(sub: pd.DataFrame, spec: dict) -> pd.Series:
     """The moderator's level of each row, after the config's optional recoding."""
-    recode = spec.get("recode", {})
-    return sub[spec["column"]].astype(str).map(lambda x: recode.get(x, x))
+    recode = spec.recode
+    return sub[spec.column].astype(str).map(lambda x: recode.get(x, x))
 
 
-def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.DataFrame:
+def moderator_comparisons(es: pd.DataFrame, cfg: Config, subset: str = "primary") -> pd.DataFrame:
     """Mixed-effects test of each categorical moderator per outcome x effect x time bin.
 
     For every moderator in the config (``moderators``: route, control type, drug, population,
@@ -230,18 +231,18 @@ def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") 
     pair of levels gets its difference with a CI from the model's covariance (one common τ², as
     metafor does for a categorical moderator). Contrasts (ketamine vs control) only.
     """
-    model = cfg["model"]
+    model = cfg.model
     sub = subset_frames(es, cfg)[subset]
     sub = sub[sub["group"] == "contrast"]
     rows = []
-    for name, spec in cfg["moderators"].items():
+    for name, spec in cfg.moderators.items():
         cells = sub.assign(_level=_levels(sub, spec)).groupby(["outcome", "effect", "time_bin"], sort=True)
         for (outcome, effect, time_bin), cell in cells:
-            levels = sorted(cell["_level"].unique(), key=lambda lv, ref=spec["reference"]: (lv != ref, lv))
+            levels = sorted(cell["_level"].unique(), key=lambda lv, ref=spec.reference: (lv != ref, lv))
             if len(levels) < 2 or len(cell) <= len(levels):
                 continue
             X = np.column_stack([(cell["_level"] == lv).astype(float) for lv in levels[1:]])
-            fit = rma(cell["yi"], cell["vi"], mods=X, method=model["method"], test=model["test"], level=model["level"])
+            fit = rma(cell["yi"], cell["vi"], mods=X, method=model.method, test=model.test, level=model.level)
             base = {
                 "moderator": name,
                 "outcome": outcome,
@@ -255,7 +256,7 @@ def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") 
                 "qm_df": ",".join(f"{d:g}" for d in fit.qm_df),
                 "qm_p": fit.qm_p,
                 "method": fit.method,
-                "ci_method": model["test"],
+                "ci_method": model.test,
                 "tau2": fit.tau2,
                 "studies": ";".join(sorted(cell["study_id"])),
             }
@@ -268,38 +269,38 @@ def moderator_comparisons(es: pd.DataFrame, cfg: dict, subset: str = "primary") 
     return pd.DataFrame(rows, columns=MODERATOR_COLUMNS)
 
 
-def subgroup_estimates(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.DataFrame:
+def subgroup_estimates(es: pd.DataFrame, cfg: Config, subset: str = "primary") -> pd.DataFrame:
     """Separate pooled estimates per level of each moderator (the subgroup table beside the test)."""
     sub = subset_frames(es, cfg)[subset]
     sub = sub[sub["group"] == "contrast"]
     rows = []
-    for name, spec in cfg["moderators"].items():
+    for name, spec in cfg.moderators.items():
         for (outcome, effect, time_bin, level), cell in sub.assign(_level=_levels(sub, spec)).groupby(
             ["outcome", "effect", "time_bin", "_level"], sort=True
         ):
-            res = pool_one(cell, cfg["model"])
+            res = pool_one(cell, cfg.model)
             rows.append({"moderator": name, "outcome": outcome, "effect": effect, "time_bin": time_bin, "level": level}
                         | {k: res[k] for k in SUBGROUP_COLUMNS if k in res})  # fmt: skip
     return pd.DataFrame(rows, columns=SUBGROUP_COLUMNS)
 
 
-def dose_regression(es: pd.DataFrame, cfg: dict, subset: str = "primary") -> pd.DataFrame:
+def dose_regression(es: pd.DataFrame, cfg: Config, subset: str = "primary") -> pd.DataFrame:
     """Meta-regression of the effect on ketamine dose in mg/kg, per outcome x effect x bin, for
     comparisons whose ketamine arm(s) share one per-kg dose: ``rma(yi, vi, mods = ~ dose)``."""
-    model = cfg["model"]
+    model = cfg.model
     sub = subset_frames(es, cfg)[subset]
     sub = sub[(sub["group"] == "contrast") & sub["dose_mg_per_kg"].notna()]
     rows = []
     for (outcome, effect, time_bin), cell in sub.groupby(["outcome", "effect", "time_bin"], sort=True):
         if cell["dose_mg_per_kg"].nunique() < 2 or len(cell) < 3:
             continue
-        fit = rma(cell["yi"], cell["vi"], mods=cell["dose_mg_per_kg"].to_numpy(), method=model["method"],
-                  test=model["test"], level=model["level"])  # fmt: skip
+        fit = rma(cell["yi"], cell["vi"], mods=cell["dose_mg_per_kg"].to_numpy(), method=model.method,
+                  test=model.test, level=model.level)  # fmt: skip
         b, se = fit.betas[1], fit.ses[1]
         rows.append({"outcome": outcome, "effect": effect, "time_bin": time_bin, "subset": subset, "k": fit.k,
                      "slope_per_mg_per_kg": b, "se": se, "ci_low": b - fit.crit * se, "ci_high": b + fit.crit * se,
                      "p": fit.qm_p, "doses": ";".join(f"{x:g}" for x in sorted(cell["dose_mg_per_kg"].unique())),
-                     "method": fit.method, "ci_method": model["test"], "tau2": fit.tau2,
+                     "method": fit.method, "ci_method": model.test, "tau2": fit.tau2,
                      "studies": ";".join(sorted(cell["study_id"]))})  # fmt: skip
     return pd.DataFrame(rows, columns=DOSE_COLUMNS)
 

@@ -13,20 +13,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ketamine_meta.core.settings import Config
 from ketamine_meta.data.load import Dataset
 from ketamine_meta.evidence.compute import binary, continuous, contrast_rows
 from ketamine_meta.evidence.select import EFFECT_COLUMNS, MEASURE_RULES, Study, assign_bin, in_primary, measure_allowed
 
 
-def _bin_and_pick(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def _bin_and_pick(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Assign time bins and keep one row per study x comparison x outcome x effect x bin: the
     measure rule first, then the preferred scale, then the preferred measure, then the time point
     closest to the bin's nominal hour (ties: the earlier one)."""
     if df.empty:
         return df
-    h = cfg["handling"]
-    bins = cfg["time_bins"]
-    window_bin = cfg.get("window_bin") or ""
+    h = cfg.handling
+    bins = cfg.time_bins
+    window_bin = cfg.window_bin or ""
 
     def bin_of(r):
         if r["outcome"] == "relapse":
@@ -39,9 +40,9 @@ def _bin_and_pick(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     df = df.assign(time_bin=df.apply(bin_of, axis=1))
     df = df[df["time_bin"].notna()].copy()
     if "basis" in df:
-        df = df[measure_allowed(df, h["smd_measure"])]
-    nominal = {k: v["nominal_h"] for k, v in bins.items()}
-    scales, measures = h["scale_preference"], h["measure_preference"]
+        df = df[measure_allowed(df, h.smd_measure)]
+    nominal = {k: v.nominal_h for k, v in bins.items()}
+    scales, measures = h.scale_preference, h.measure_preference
     df["_scale"] = [scales.index(x) if x in scales else len(scales) for x in df["scale"].fillna("")]
     df["_measure"] = [measures.index(x) if x in measures else len(measures) for x in df["measure"].fillna("")]
     df["_dist"] = [abs(t - nominal[b]) if b in nominal else -t for t, b in zip(df["time_h"], df["time_bin"])]
@@ -51,7 +52,7 @@ def _bin_and_pick(df: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return df.drop(columns=["_dist", "_scale", "_measure"])
 
 
-def effect_sizes_by_time(ds: Dataset, cfg: dict, crossover: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def effect_sizes_by_time(ds: Dataset, cfg: Config, crossover: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Arm-level and contrast-level effect sizes at every printed time point, before binning.
 
     Depends on the ``handling`` rules that shape comparisons (multi-arm, doses, scales, measures,
@@ -104,7 +105,7 @@ def _one_contrast_per_cell(con: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True).astype({c: con[c].dtype for c in con.columns if c in ("yi", "vi")})
 
 
-def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Bin, keep one time point per bin, let arm-level data win over contrasts, flag the primary set."""
     arm_df = _bin_and_pick(arm_level, cfg)
     con_df = _bin_and_pick(contrast_level, cfg)
@@ -125,7 +126,7 @@ def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg:
     for c in EFFECT_COLUMNS:
         if c not in es:
             es[c] = np.nan
-    order = {b: i for i, b in enumerate([*cfg["time_bins"], cfg.get("window_bin") or "any_time", "followup"])}
+    order = {b: i for i, b in enumerate([*cfg.time_bins, cfg.window_bin or "any_time", "followup"])}
     es = es.assign(_b=es["time_bin"].map(order)).sort_values(
         ["outcome", "effect", "group", "_b", "study_id", "comparison"]
     )
@@ -134,7 +135,7 @@ def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg:
     return es
 
 
-def build_effect_sizes(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_effect_sizes(ds: Dataset, cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All effect sizes of a data set, and a log of the input rows that produced none.
 
     Returns
@@ -146,7 +147,7 @@ def build_effect_sizes(ds: Dataset, cfg: dict) -> tuple[pd.DataFrame, pd.DataFra
     return es, _unused_rows(ds, es, cfg)
 
 
-def _unused_rows(ds: Dataset, es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def _unused_rows(ds: Dataset, es: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     used = set()
     for s in es["source_rows"].dropna():
         used.update(s.split(";"))
@@ -166,27 +167,27 @@ def _unused_rows(ds: Dataset, es: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["table", "row", "study_id", "reason"])
 
 
-def _why_unused(ds: Dataset, table: str, r: pd.Series, cfg: dict) -> str:
-    h = cfg["handling"]
+def _why_unused(ds: Dataset, table: str, r: pd.Series, cfg: Config) -> str:
+    h = cfg.handling
     st = ds["studies"].set_index("study_id").loc[r["study_id"]]
     if table != "outcomes_binary" and (not st["randomized"] or st["design"] == "single_arm"):
         return "study is not a randomized controlled comparison"
     if st["design"] == "crossover":
         period = r.get("crossover_period") if isinstance(r.get("crossover_period"), str) else "both"
-        if h["crossover"] == "exclude":
+        if h.crossover == "exclude":
             return "crossover trial (handling.crossover = exclude)"
-        if h["crossover"] == "first_period" and period != "first":
+        if h.crossover == "first_period" and period != "first":
             return "both-period crossover data (handling.crossover = first_period)"
-    if table == "contrasts" and h["multi_arm"] == "combine":
+    if table == "contrasts" and h.multi_arm == "combine":
         arms = ds["arms"]
         mine = arms[arms["study_id"] == r["study_id"]]
         ket = mine[mine["role"] == "ketamine"]
         n_doses = len(ket[["dose_mg_per_kg", "dose_mg"]].astype(float).fillna(-1).drop_duplicates())
         if n_doses > max((mine["role"] == "control").sum(), 1):
             return "contrast of one of several ketamine arms (handling.multi_arm = combine needs the combined arm)"
-    if table == "outcomes_continuous" and r.get("measure") not in MEASURE_RULES[h["smd_measure"]]:
+    if table == "outcomes_continuous" and r.get("measure") not in MEASURE_RULES[h.smd_measure]:
         if not (isinstance(r.get("adjusted"), str) and r.get("adjusted")):
-            return f"{r.get('measure')} score: not mixed with other SMDs (handling.smd_measure = {h['smd_measure']})"
+            return f"{r.get('measure')} score: not mixed with other SMDs (handling.smd_measure = {h.smd_measure})"
     if table == "outcomes_continuous" and (pd.isna(r["n"]) or (pd.isna(r["sd"]) and pd.isna(r.get("se")))):
         return "no SD/SE or no n printed: cannot enter an SMD"
     if r.get("time_anchor") == "baseline" or r.get("time_h") == 0:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ketamine_meta.core.settings import Config
 from ketamine_meta.evidence.select import Study, flag_text, period_rows, pick_rows, source_rows
 from ketamine_meta.stats import effects
 
@@ -39,13 +40,13 @@ def _se_from_ci(lo, hi, df, rule: str) -> tuple[float, str]:
     return float(effects.se_from_ci(lo, hi)), "se_from_ci_z"
 
 
-def continuous(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
+def continuous(study: Study, rows: pd.DataFrame, cfg: Config) -> list[dict]:
     """SMDs from arm-level means: every scale/measure candidate per time point (the bin step picks),
     parallel groups by ``escalc(SMD)``, crossover trials by the paired formula of :func:`paired_smd`."""
-    h = cfg["handling"]
+    h = cfg.handling
     out = []
     rows, first_period = period_rows(study, rows.copy(), h)
-    if rows.empty or (study.crossover and h["crossover"] == "exclude"):
+    if rows.empty or (study.crossover and h.crossover == "exclude"):
         return out
     n = rows["n"].astype(float)
     rows["sd_used"] = rows["sd"].where(rows["sd"].notna(), effects.sd_from_se(rows["se"].astype(float), n))
@@ -55,7 +56,7 @@ def continuous(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
     for (t, anchor, scale, measure), grp in rows.groupby(["time_h", "time_anchor", "scale", "measure"], sort=True):
         if anchor == "baseline" or t == 0:
             continue
-        for ket, ctl, frac in study.comparisons(h["multi_arm"]):
+        for ket, ctl, frac in study.comparisons(h.multi_arm):
             k_rows, c_rows = grp[grp["arm_id"].isin(ket)], grp[grp["arm_id"].isin(ctl)]
             if k_rows.empty or c_rows.empty:
                 continue
@@ -70,10 +71,10 @@ def continuous(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
                 if from_study:
                     flags.append("n_from_study")
                 sd_between = np.sqrt((sk**2 + sc**2) / 2)
-                yi, vi = paired_smd(mc - mk, sd_between, n_pairs, h["crossover_r"])
+                yi, vi = paired_smd(mc - mk, sd_between, n_pairs, h.crossover_r)
                 flags.append("paired_variance")
                 deriv = (f"paired SMD (crossover, Handbook 23.2.7): (control - ketamine) / sqrt((SD_k^2 + SD_c^2)/2),"
-                         f" N = {n_pairs:g}, r = {h['crossover_r']:g}")  # fmt: skip
+                         f" N = {n_pairs:g}, r = {h.crossover_r:g}")  # fmt: skip
                 nk_out, nc_out = n_pairs, n_pairs
             else:
                 nc *= frac
@@ -125,12 +126,12 @@ def _baseline_gap(baseline: pd.DataFrame, scale: str, ket, ctl) -> float:
     return float((mk - mc) / sp)
 
 
-def binary(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
+def binary(study: Study, rows: pd.DataFrame, cfg: Config) -> list[dict]:
     """Comparative log RR / log OR / RD, plus per-group logit proportions (rates)."""
-    h = cfg["handling"]
-    add = cfg["model"]["add"]
+    h = cfg.handling
+    add = cfg.model.add
     out = []
-    if study.crossover and h["crossover"] == "exclude":
+    if study.crossover and h.crossover == "exclude":
         return out
     rows, first_period = period_rows(study, rows, h)
     rows = rows.assign(
@@ -150,7 +151,7 @@ def binary(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
             "measure": "responders",
             "basis": "responders",
         }
-        prefs = [("scale", h["scale_preference"]), ("definition", [])]
+        prefs = [("scale", h.scale_preference), ("definition", [])]
         if study.comparative:
             out += _binary_contrasts(study, grp, prefs, base, cfg, first_period)
         groups = [("ketamine", study.ket), ("control", study.ctl)] if study.comparative else [("single_arm", study.ket)]
@@ -183,10 +184,10 @@ def binary(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
     return out
 
 
-def _binary_contrasts(study: Study, grp, prefs, base: dict, cfg: dict, first_period: bool) -> list[dict]:
-    h, add = cfg["handling"], cfg["model"]["add"]
+def _binary_contrasts(study: Study, grp, prefs, base: dict, cfg: Config, first_period: bool) -> list[dict]:
+    h, add = cfg.handling, cfg.model.add
     out = []
-    for ket, ctl, frac in study.comparisons(h["multi_arm"]):
+    for ket, ctl, frac in study.comparisons(h.multi_arm):
         sel = pick_rows(grp[grp["arm_id"].isin(ket + ctl)], prefs, [ket, ctl])
         if sel is None:
             continue
@@ -202,7 +203,7 @@ def _binary_contrasts(study: Study, grp, prefs, base: dict, cfg: dict, first_per
             # over-states the variance (Elbourne et al. 2002; Handbook 23.2.6)
             flags.append("first_period" if first_period else "crossover_as_parallel")
         comp = f"{'+'.join(k_rows['arm_id'])} vs {'+'.join(c_rows['arm_id'])}"
-        for eff in h["binary_effects"]:
+        for eff in h.binary_effects:
             fn = effects.BINARY_EFFECTS[eff]
             # relapse: fewer events on ketamine favour ketamine, so control is group 1
             yi, vi = fn(c, n2, a, n1, add) if base["outcome"] == "relapse" else fn(a, n1, c, n2, add)
@@ -239,18 +240,18 @@ def _contrast_basis(r: pd.Series) -> str:
     return m if isinstance(m, str) and m in ("change", "endpoint") else "unknown"
 
 
-def contrast_rows(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
+def contrast_rows(study: Study, rows: pd.DataFrame, cfg: Config) -> list[dict]:
     """Study-level effects as printed. The ``multi_arm`` rule applies: under ``combine`` a contrast
     of one of several (kept) ketamine arms is not the trial's combined comparison and is not used."""
-    h = cfg["handling"]
+    h = cfg.handling
     out = []
     rows, first_period = period_rows(study, rows, h)
-    if study.crossover and h["crossover"] == "exclude":
+    if study.crossover and h.crossover == "exclude":
         return out
     for _, r in rows.iterrows():
         if r["treatment_arm"] not in study.ket:
             continue
-        if h["multi_arm"] == "combine" and study.shared_control():
+        if h.multi_arm == "combine" and study.shared_control():
             continue  # covers one dose arm of several sharing a control; logged as unused with that reason
         paired = study.crossover and not first_period and bool(r.get("paired") is True or r.get("paired") == "true")
         n1 = float(r["n_treatment"]) if pd.notna(r["n_treatment"]) else study.arm_n.get(r["treatment_arm"])
@@ -270,7 +271,7 @@ def contrast_rows(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
         if pd.notna(r["se"]):
             se = float(r["se"])
         else:
-            se, se_flag = _se_from_ci(r["ci_low"], r["ci_high"], df, h["ci_to_se"])
+            se, se_flag = _se_from_ci(r["ci_low"], r["ci_high"], df, h.ci_to_se)
         # the SE enters unless a printed d is rescaled by formula (paired d) or converted with n (d_to_g)
         se_used = not (is_mean and r["effect"] == "smd" and (paired or (n1 and n2)))
         if se_flag and se_used:
@@ -294,7 +295,7 @@ def contrast_rows(study: Study, rows: pd.DataFrame, cfg: dict) -> list[dict]:
         if is_mean and paired:
             row = _paired_contrast(r, se, n_pairs, h, flags)
         elif r["effect"] == "md":
-            if not (h["contrast_md_to_g"] and n1 and n2):
+            if not (h.contrast_md_to_g and n1 and n2):
                 continue  # a raw MD cannot be pooled with SMDs; logged as unused
             yi, vi = effects.g_from_md_se(r["estimate"], se, n1, n2)
             flags.append("md_to_g")
@@ -333,7 +334,7 @@ def _paired_contrast(r: pd.Series, se: float, n_pairs, h: dict, flags: list) -> 
     """
     if not n_pairs:
         return None
-    rr = h["crossover_r"]
+    rr = h.crossover_r
     if r["effect"] == "md":
         sd_between = se * np.sqrt(n_pairs) / np.sqrt(2 * (1 - rr))
         yi, vi = paired_smd(r["estimate"], sd_between, n_pairs, rr)

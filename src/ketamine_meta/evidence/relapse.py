@@ -28,6 +28,8 @@ import pandas as pd
 from scipy import optimize, special, stats
 from statsmodels.stats.proportion import proportion_confint
 
+from ketamine_meta.core.settings import Config
+
 STUDY_COLUMNS = [
     "study_id",
     "condition",
@@ -81,7 +83,7 @@ _GH_NODES, _GH_WEIGHTS = special.roots_hermitenorm(40)
 
 def window_of(days: float, windows: dict) -> str | None:
     for name, w in windows.items():
-        if w["low_days"] <= days <= w["high_days"]:
+        if w.low_days <= days <= w.high_days:
             return name
     return None
 
@@ -98,12 +100,12 @@ def cohort_of(r) -> str:
     return "remitters" if "remitter" in text or "remission" in text.split("relapse")[0] else "responders"
 
 
-def relapse_by_study(relapse: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def relapse_by_study(relapse: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Per-study proportions with a Wilson (or Clopper-Pearson) 95% interval, assigned to windows;
     rows that print only a percentage are kept (``counted`` False, no interval) for the descriptive
     shares, and never enter a pooled proportion."""
-    windows = cfg["relapse"]["windows"]
-    method = cfg["relapse"]["study_ci"]
+    windows = cfg.relapse.windows
+    method = cfg.relapse.study_ci
     rows = []
     for _, r in relapse.iterrows():
         if pd.isna(r["followup_days"]):
@@ -241,21 +243,21 @@ def pool_cell(cell: pd.DataFrame, method: str, study_ci: str = "wilson") -> dict
             "method": "GLMM (binomial-normal, ML)", "ci_method": "z", "note": ""}  # fmt: skip
 
 
-def _cells(by_study: pd.DataFrame, cfg: dict):
+def _cells(by_study: pd.DataFrame, cfg: Config):
     """(condition, induction, cohort, window) cells, with each condition group of the config (e.g.
     no_maintenance = none + placebo) and induction ``any`` added; one row per study per cell (the
     follow-up closest to the window's nominal day)."""
-    windows = cfg["relapse"]["windows"]
+    windows = cfg.relapse.windows
     usable = by_study[by_study["window"] != ""]
     groups = [usable] + [usable[usable["condition"].isin(members)].assign(condition=name)
-                         for name, members in cfg["relapse"].get("condition_groups", {}).items()]  # fmt: skip
+                         for name, members in cfg.relapse.condition_groups.items()]  # fmt: skip
     usable = pd.concat(groups)
     cells = pd.concat([usable.assign(induction_group=usable["induction"]), usable.assign(induction_group="any")])
     for (cond, ind, cohort, win), cell in cells.groupby(["condition", "induction_group", "cohort", "window"],
                                                           sort=True):  # fmt: skip
         if ind == "unknown":
             continue
-        nominal = windows[win]["nominal_days"]
+        nominal = windows[win].nominal_days
         cell = cell.assign(_d=(cell["followup_days"] - nominal).abs()).sort_values(["study_id", "_d"])
         yield cond, ind, cohort, win, cell
 
@@ -264,16 +266,16 @@ def _key(cond, ind, cohort, win) -> str:
     return f"relapse.{cond}.{ind}.{win}" + ("" if cohort == "responders" else f".{cohort}")
 
 
-def pool_relapse(by_study: pd.DataFrame, cfg: dict, method: str | None = None) -> pd.DataFrame:
+def pool_relapse(by_study: pd.DataFrame, cfg: Config, method: str | None = None) -> pd.DataFrame:
     """Pooled proportion relapsed per condition x induction (and ``any``) x cohort x window, from
     counted rows only."""
-    method = method or cfg["relapse"]["method"]
+    method = method or cfg.relapse.method
     rows = []
     for cond, ind, cohort, win, cell in _cells(by_study, cfg):
         cell = cell[cell["counted"].astype(bool)].drop_duplicates("study_id")
         if cell.empty:
             continue
-        res = pool_cell(cell, method, cfg["relapse"]["study_ci"])
+        res = pool_cell(cell, method, cfg.relapse.study_ci)
         rows.append({"analysis_id": _key(cond, ind, cohort, win), "condition": cond, "induction": ind,
                      "cohort": cohort, "window": win, **res})  # fmt: skip
     return pd.DataFrame(rows, columns=POOLED_COLUMNS)
@@ -282,7 +284,7 @@ def pool_relapse(by_study: pd.DataFrame, cfg: dict, method: str | None = None) -
 SHARE_COLUMNS = ["analysis_id", "condition", "induction", "cohort", "window", "k", "median", "min", "max", "studies"]
 
 
-def share_summary(by_study: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+def share_summary(by_study: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Every printed share relapsed (counted or printed as a percentage only) per cell: the median
     and range across studies. Descriptive: it uses studies that give no counts, which no pooled
     proportion can, and claims no interval."""

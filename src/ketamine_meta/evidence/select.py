@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ketamine_meta.core.settings import Config
+
 EFFECT_COLUMNS = [
     "study_id",
     "comparison",
@@ -46,7 +48,6 @@ EFFECT_COLUMNS = [
     "source_rows",
     "window",
 ]
-
 
 #: Typed flags for every conversion between what a trial printed and ``yi``/``vi`` (column
 #: ``conversions``, ``;``-joined, sorted), so that they can be filtered and varied.
@@ -85,7 +86,7 @@ def flag_text(*names: str) -> str:
 def assign_bin(time_h: float, bins: dict) -> str | None:
     """Name of the bin with ``low_h < time_h <= high_h``, or None."""
     for name, b in bins.items():
-        if b["low_h"] < time_h <= b["high_h"]:
+        if b.low_h < time_h <= b.high_h:
             return name
     return None
 
@@ -108,13 +109,13 @@ def _keep_ketamine_arm(arm: pd.Series, doses) -> bool:
 class Study:
     """Arms and metadata of one study, with the config's arm filters applied."""
 
-    def __init__(self, st: pd.Series, arms: pd.DataFrame, cfg: dict):
+    def __init__(self, st: pd.Series, arms: pd.DataFrame, cfg: Config):
         self.st = st
-        self.route = cfg["route_groups"][st["route"]]
-        h = cfg["handling"]
+        self.route = cfg.route_groups[st["route"]]
+        h = cfg.handling
         k = arms[arms["role"] == "ketamine"]
         self.all_ket = list(k["arm_id"])
-        self.ket = [a for a in k["arm_id"] if _keep_ketamine_arm(k.set_index("arm_id").loc[a], h["ketamine_doses"])]
+        self.ket = [a for a in k["arm_id"] if _keep_ketamine_arm(k.set_index("arm_id").loc[a], h.ketamine_doses)]
         self.ctl = list(arms.loc[arms["role"] == "control", "arm_id"])
         self.arm_n = {a: (None if pd.isna(n) else float(n)) for a, n in zip(arms["arm_id"], arms["n_randomized"])}
         self.arm_dose = dict(zip(arms["arm_id"], arms["dose_mg_per_kg"].astype(float)))
@@ -180,7 +181,7 @@ def period_rows(study: Study, rows: pd.DataFrame, h: dict) -> tuple[pd.DataFrame
         return rows, False
     period = rows["crossover_period"].fillna("both")
     first = rows[period == "first"]
-    if h["crossover"] == "first_period":
+    if h.crossover == "first_period":
         return first, True
     both = rows[period != "first"]
     return (both, False) if len(both) else (first, True)
@@ -215,10 +216,10 @@ def measure_allowed(es: pd.DataFrame, rule: str) -> pd.Series:
     return (es["effect"] != "smd") | es["basis"].isin(MEASURE_RULES[rule])
 
 
-def in_primary(es: pd.DataFrame, cfg: dict) -> pd.Series:
+def in_primary(es: pd.DataFrame, cfg: Config) -> pd.Series:
     """Which effect sizes the primary analyses use (control types, populations; the crossover and
     measure rules act earlier, when the effect sizes are built and binned)."""
-    h = cfg["handling"]
-    ok = es["population"].isin(h["populations"]) & es["drug"].isin(h["drugs"])
-    ok &= es["control"].isin(h["controls"]) | (es["group"] == "single_arm")
+    h = cfg.handling
+    ok = es["population"].isin(h.populations) & es["drug"].isin(h.drugs)
+    ok &= es["control"].isin(h.controls) | (es["group"] == "single_arm")
     return ok

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ketamine_meta.core.settings import Config
 from ketamine_meta.stats.pooling import tau2_estimate
 
 
@@ -155,7 +156,7 @@ def peak_time_interval(fit: RobustFit, level: float = 0.95) -> tuple[float, floa
     return float(24 * np.exp(t_star - crit * r["se"])), float(24 * np.exp(t_star + crit * r["se"]))
 
 
-def timecourse_model(es: pd.DataFrame, cfg: dict, outcome: str = "depression", effect: str = "smd"):
+def timecourse_model(es: pd.DataFrame, cfg: Config, outcome: str = "depression", effect: str = "smd"):
     """Predicted effect at each time bin's nominal hour, per route group and all routes, and the
     summary quantities: first and last time the effect is distinguishable from zero (CI lower
     limit > 0) and the time of the peak, searched on a fine log-time grid within the observed span.
@@ -163,13 +164,13 @@ def timecourse_model(es: pd.DataFrame, cfg: dict, outcome: str = "depression", e
     Returns ``(predictions, summary)`` DataFrames. A route with fewer than 3 studies or fewer than
     4 observations is not modelled (too few clusters for a three-parameter curve).
     """
-    model = cfg["model"]
+    model = cfg.model
     sel = es[
         es["primary"].astype(bool)
         & (es["group"] == "contrast")
         & (es["outcome"] == outcome)
         & (es["effect"] == effect)
-        & es["time_bin"].isin(list(cfg["time_bins"]))
+        & es["time_bin"].isin(list(cfg.time_bins))
     ]
     preds, summary = [], []
     # hours after a single dose and hours after the first of several doses are different axes:
@@ -180,24 +181,24 @@ def timecourse_model(es: pd.DataFrame, cfg: dict, outcome: str = "depression", e
         d = d if route == "all" else d[d["route"] == route]
         if d["study_id"].nunique() < 3 or len(d) < 4 or d["time_h"].nunique() < 3:
             continue
-        fit = robust_cr2(d["yi"], d["vi"], design(d["time_h"]), d["study_id"], model["method"])
+        fit = robust_cr2(d["yi"], d["vi"], design(d["time_h"]), d["study_id"], model.method)
         studies = ";".join(sorted(d["study_id"].unique()))
         base = {"route": route, "dosing": dosing, "k": fit.k, "n_clusters": fit.n_clusters, "studies": studies}
-        for b in cfg["time_bins"].values():
-            c = design([b["nominal_h"]])[0]
-            r = fit.contrast(c, model["level"])
+        for b in cfg.time_bins.values():
+            c = design([b.nominal_h])[0]
+            r = fit.contrast(c, model.level)
             preds.append(
-                {**base, "time_h": b["nominal_h"], "label": b["label"], "tau2": fit.tau2}
+                {**base, "time_h": b.nominal_h, "label": b.label, "tau2": fit.tau2}
                 | {k: r[k] for k in ("estimate", "se", "df", "ci_low", "ci_high", "p")}
             )
         lo_h, hi_h = float(d["time_h"].min()), float(d["time_h"].max())
         grid = np.exp(np.linspace(np.log(lo_h), np.log(hi_h), 241))
-        rows = [fit.contrast(c, model["level"]) for c in design(grid)]
+        rows = [fit.contrast(c, model.level) for c in design(grid)]
         est = np.array([r["estimate"] for r in rows])
         low = np.array([r["ci_low"] for r in rows])
         sig = np.flatnonzero(low > 0)
         ipk = int(np.argmax(est))
-        peak_ci = peak_time_interval(fit, model["level"])
+        peak_ci = peak_time_interval(fit, model.level)
         for quantity, i, note in (
             ("first_distinguishable", sig[0] if sig.size else None, "earliest time whose CI excludes 0"),
             ("peak", ipk, "time of the largest predicted effect within the observed span"),

@@ -6,20 +6,21 @@ import pandas as pd
 
 from ketamine_meta.claims.registry import VERDICTS
 from ketamine_meta.claims.verdicts import fmt, robustness_text
+from ketamine_meta.core.settings import Config
 
 
-def claims_markdown(table: pd.DataFrame, cfg: dict, documents: dict | None = None, preface: str = "") -> str:
+def claims_markdown(table: pd.DataFrame, cfg: Config, documents: dict | None = None, preface: str = "") -> str:
     """A reviewer's Markdown summary: counts by verdict, then one section per document.
 
     ``documents``: file -> :class:`ketamine_meta.data.documents.Document` (sections headed by title and
     URL); ``preface``: Markdown put after the introduction (the summary of findings)."""
     from ketamine_meta.data.documents import document
 
-    model = cfg["model"]
+    model = cfg.model
     lines = [
         "# Claims checked against the regenerated numbers",
         "",
-        f"Model: random effects, τ² by {model['method']}, {model['test']} intervals, level {model['level']}. "
+        f"Model: random effects, τ² by {model.method}, {model.test} intervals, level {model.level}. "
         "Verdicts are interval-aware (`config/README.md`, Verdict rules): reproduced only when the whole interval "
         "supports the claim, contradicted when it excludes it, inconclusive when it straddles it or one study "
         "carries a general claim. Certainty: GRADE-style (risk of bias, inconsistency, imprecision, "

@@ -45,7 +45,7 @@ def timecourse_plot(
     ``model``: predictions of the study-clustered time-course model (route ``all``), drawn as a
     dashed curve with its CR2 confidence band."""
     style()
-    bins = dict(sorted(bins.items(), key=lambda kv: (kv[1]["low_h"], kv[0])))
+    bins = dict(sorted(bins.items(), key=lambda kv: (kv[1].low_h, kv[0])))
     sel = pooled[
         (pooled["subset"] == "primary")
         & (pooled["group"] == "contrast")
@@ -76,7 +76,7 @@ def timecourse_plot(
         s = sel[sel["route"] == route].copy()
         if s.empty:
             continue
-        s["x"] = [bins[b]["nominal_h"] * 10 ** offsets[route] for b in s["time_bin"]]
+        s["x"] = [bins[b].nominal_h * 10 ** offsets[route] for b in s["time_bin"]]
         s = s.sort_values("x")
         colour = ROUTE_COLOURS.get(route, "#777777")
         name = {"all": "All routes", "iv": "Intravenous", "intranasal": "Intranasal", "oral": "Oral"}.get(route, route)
@@ -110,9 +110,9 @@ def timecourse_plot(
         ax.scatter([], [], s=size(k), facecolor="white" if k <= 2 else "#777777", edgecolor="#777777",
                    label=f"k = {k}" + (" (open: k ≤ 2)" if k == 1 else ""))  # fmt: skip
     ax.set_xscale("log")
-    ticks = [b["nominal_h"] for b in bins.values()]
+    ticks = [b.nominal_h for b in bins.values()]
     ax.set_xticks(ticks)
-    ax.set_xticklabels([b["label"] for b in bins.values()], rotation=0)
+    ax.set_xticklabels([b.label for b in bins.values()], rotation=0)
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.axhline(1.0 if log else 0.0, color="#555555", lw=0.8)
     ax.set_ylabel(label)
@@ -282,7 +282,7 @@ def relapse_claim_boxes(claims: pd.DataFrame, windows: dict) -> list[tuple[str, 
         lo, hi = _claimed_range(r["claimed"])
         win = MetricKey.parse(r["metric"])["window"]
         if win in windows:
-            boxes.append((r["claim_id"], windows[win]["nominal_days"], lo, hi))
+            boxes.append((r["claim_id"], windows[win].nominal_days, lo, hi))
     return boxes
 
 
@@ -334,7 +334,7 @@ def relapse_plot(
             fontsize=6,
         )
     for _, r in pooled.iterrows():
-        x = windows[r["window"]]["nominal_days"]
+        x = windows[r["window"]].nominal_days
         ax.fill(
             [x / 1.06, x, x * 1.06, x],
             [r["estimate"], r["ci_high"], r["estimate"], r["ci_low"]],

@@ -141,7 +141,7 @@ def context(
     spec_curve_index_csv=None,
 ):
     cfg = load_config(config_path)
-    ds = load_dataset(cfg["data_dir"])
+    ds = load_dataset(cfg.data_dir)
     out_dir = Path(out_html).parent
     claims = pd.read_csv(claims_csv, dtype={"claimed": str})
     metrics, pooled, es = _read(metrics_csv), _read(pooled_csv), _read(effects_csv)
@@ -153,7 +153,7 @@ def context(
     figures = collect_figures(Path(figures_dir), out_dir, forest_index, figures)
     fig_by_key = {f["key"]: f for f in figures}
     labels = study_labels(ds["studies"])
-    docs = load_documents(cfg.get("documents_file"))
+    docs = load_documents(cfg.documents_file)
     blocks, metric_anchor = build_analyses(claims, metrics, pooled, es, cfg, fig_by_key, labels)
     claim_rows = build_claims(claims, metric_anchor, fig_by_key, docs, labels)
     for c in claim_rows:  # a central claim's specification curve names the claim too
@@ -175,7 +175,7 @@ def context(
         }
         for d in documents
     ]
-    sof = findings.summary_of_findings(claims, metrics, docs, cfg["model"]["level"])
+    sof = findings.summary_of_findings(claims, metrics, docs, cfg.model.level)
     claim_by_id = {c["id"]: c for c in claim_rows}
     for row in sof:
         row["anchor"] = f"claim-{slug(row['claim_id'])}"

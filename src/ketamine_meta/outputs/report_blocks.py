@@ -11,6 +11,7 @@ import math
 import pandas as pd
 
 from ketamine_meta.claims.verdicts import robustness_text
+from ketamine_meta.core.settings import Config
 from ketamine_meta.data.contract import TABLES
 from ketamine_meta.data.documents import document
 from ketamine_meta.evidence import analyses
@@ -80,7 +81,7 @@ def _natural(effect: str, x: float) -> float:
     return x
 
 
-def _effect_rows(es: pd.DataFrame, p: pd.Series, cfg: dict, labels: dict | None = None) -> list[dict]:
+def _effect_rows(es: pd.DataFrame, p: pd.Series, cfg: Config, labels: dict | None = None) -> list[dict]:
     """The effect sizes that entered pooled analysis ``p`` (its subset, cell and route), each with its
     z interval on the reporting scale and its random-effects weight 1/(vi + τ²) as % of the total."""
     labels = labels or {}
@@ -98,7 +99,7 @@ def _effect_rows(es: pd.DataFrame, p: pd.Series, cfg: dict, labels: dict | None 
         sel = sel[sel["route"] == p["route"]]
     sel = sel[sel["study_id"].isin(split_ids(p["studies"]))]
     sel = sel.sort_values(["study_id", "comparison"], kind="stable")
-    z = z_value(cfg["model"]["level"])
+    z = z_value(cfg.model.level)
     tau2 = 0.0 if is_missing(p.get("tau2")) else float(p["tau2"])
     w = 1 / (sel["vi"].astype(float) + tau2) if len(sel) else pd.Series(dtype=float)
     share = 100 * w / w.sum() if len(sel) else w
@@ -155,7 +156,7 @@ def build_analyses(
     metrics: pd.DataFrame,
     pooled: pd.DataFrame,
     es: pd.DataFrame,
-    cfg: dict,
+    cfg: Config,
     fig_by_key: dict,
     labels: dict | None = None,
 ) -> tuple[list[dict], dict[str, str]]:
@@ -358,62 +359,62 @@ def _subset_text(filters: dict) -> str:
     return "; ".join(f"{col} in [{', '.join(value_text(v) for v in vals)}]" for col, vals in sorted(filters.items()))
 
 
-def build_methods(cfg: dict, ds) -> dict:
+def build_methods(cfg: Config, ds) -> dict:
     """The methods actually used, from the resolved config (paths of this run left out)."""
-    model, handling = cfg["model"], cfg["handling"]
-    bins = sorted(cfg["time_bins"].items(), key=lambda kv: (kv[1]["low_h"], kv[0]))
-    shown = {k: v for k, v in cfg.items() if k not in PATH_KEYS}
+    model, handling = cfg.model, cfg.handling
+    bins = sorted(cfg.time_bins.items(), key=lambda kv: (kv[1].low_h, kv[0]))
+    shown = {k: v for k, v in cfg.as_dict().items() if k not in PATH_KEYS}
     data_files = []
     for name in sorted(ds.tables):
         path = ds.data_dir / TABLES[name].filename
         data_files.append(
             {
-                "path": f"{cfg['data_dir'].rstrip('/')}/{TABLES[name].filename}",
+                "path": f"{cfg.data_dir.rstrip('/')}/{TABLES[name].filename}",
                 "rows": len(ds[name]),
                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             }
         )
     return {
-        "estimator": ESTIMATORS.get(model["method"], model["method"]),
-        "method": model["method"],
-        "test": model["test"],
-        "ci_method": CI_METHODS.get(model["test"], model["test"]),
-        "level": f"{100 * float(model['level']):g}%",
-        "add": value_text(model["add"]),
-        "min_k_forest": value_text(model["min_k_forest"]),
+        "estimator": ESTIMATORS.get(model.method, model.method),
+        "method": model.method,
+        "test": model.test,
+        "ci_method": CI_METHODS.get(model.test, model.test),
+        "level": f"{100 * float(model.level):g}%",
+        "add": value_text(model.add),
+        "min_k_forest": value_text(model.min_k_forest),
         "bins": [
             {
                 "name": k,
-                "label": b["label"],
-                "low": value_text(b["low_h"]),
-                "high": value_text(b["high_h"]),
-                "nominal": value_text(b["nominal_h"]),
+                "label": b.label,
+                "low": value_text(b.low_h),
+                "high": value_text(b.high_h),
+                "nominal": value_text(b.nominal_h),
             }
             for k, b in bins
         ],
-        "window_bin": cfg.get("window_bin") or "",
-        "route_groups": sorted(cfg["route_groups"].items()),
-        "multi_arm": handling["multi_arm"],
-        "multi_arm_text": MULTI_ARM.get(handling["multi_arm"], ""),
-        "crossover": handling["crossover"],
-        "crossover_text": CROSSOVER.get(handling["crossover"], ""),
-        "ketamine_doses": handling["ketamine_doses"]
-        if isinstance(handling["ketamine_doses"], str)
-        else ", ".join(f"{value_text(d)} mg/kg" for d in handling["ketamine_doses"]),
+        "window_bin": cfg.window_bin or "",
+        "route_groups": sorted(cfg.route_groups.items()),
+        "multi_arm": handling.multi_arm,
+        "multi_arm_text": MULTI_ARM.get(handling.multi_arm, ""),
+        "crossover": handling.crossover,
+        "crossover_text": CROSSOVER.get(handling.crossover, ""),
+        "ketamine_doses": handling.ketamine_doses
+        if isinstance(handling.ketamine_doses, str)
+        else ", ".join(f"{value_text(d)} mg/kg" for d in handling.ketamine_doses),
         "handling": [
             (k, ", ".join(value_text(x) for x in v) if isinstance(v, list) else value_text(v))
-            for k, v in sorted(handling.items())
+            for k, v in sorted(cfg.as_dict()["handling"].items())
         ],
-        "subsets": [(name, _subset_text(f)) for name, f in cfg["subsets"].items()],
+        "subsets": [(name, _subset_text(f)) for name, f in cfg.subsets.items()],
         "relapse_windows": [
-            (k, value_text(w["low_days"]), value_text(w["high_days"]), value_text(w["nominal_days"]))
-            for k, w in cfg["relapse"]["windows"].items()
+            (k, value_text(w.low_days), value_text(w.high_days), value_text(w.nominal_days))
+            for k, w in cfg.relapse.windows.items()
         ],
-        "reference": value_text(cfg.get("reference", {}).get("antidepressant_smd_quantity")),
-        "tolerances": sorted((k, value_text(v)) for k, v in cfg["claims"]["default_tolerance"].items()),
-        "arithmetic_rel_tolerance": value_text(cfg["claims"]["arithmetic_rel_tolerance"]),
-        "data_dir": cfg["data_dir"],
-        "claims_file": cfg["claims_file"],
+        "reference": value_text(cfg.reference.antidepressant_smd_quantity),
+        "tolerances": sorted((k, value_text(v)) for k, v in cfg.claims.default_tolerance.items()),
+        "arithmetic_rel_tolerance": value_text(cfg.claims.arithmetic_rel_tolerance),
+        "data_dir": cfg.data_dir,
+        "claims_file": cfg.claims_file,
         "data_files": data_files,
         "config_json": json.dumps(shown, indent=2, sort_keys=True),
     }

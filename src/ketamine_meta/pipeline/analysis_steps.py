@@ -38,18 +38,18 @@ def timecourse_model_step(config_path: Path, effects_csv: Path, out_predictions:
 def relapse_step(config_path: Path, out_studies: Path, out_pooled: Path, out_medians: Path, out_shares: Path) -> None:
     """Relapse among responders: per study, pooled per condition x window, medians and printed shares."""
     cfg = load_config(config_path)
-    table = load_dataset(cfg["data_dir"])["relapse"]
+    table = load_dataset(cfg.data_dir)["relapse"]
     by_study = relapse.relapse_by_study(table, cfg)
     writers.write_csv(by_study, out_studies)
     writers.write_csv(relapse.pool_relapse(by_study, cfg), out_pooled)
     writers.write_csv(relapse.share_summary(by_study, cfg), out_shares)
-    writers.write_csv(relapse.median_times(table, Path(cfg["data_dir"]) / "km"), out_medians)
+    writers.write_csv(relapse.median_times(table, Path(cfg.data_dir) / "km"), out_medians)
 
 
 def adverse_step(config_path: Path, out_pooled: Path) -> None:
     """Adverse events pooled per event (risk ratios and group proportions)."""
     cfg = load_config(config_path)
-    ds = load_dataset(cfg["data_dir"])
+    ds = load_dataset(cfg.data_dir)
     writers.write_csv(adverse.pool_adverse(ds.tables.get("adverse_events"), ds["arms"], ds["studies"], cfg), out_pooled)
 
 
@@ -58,8 +58,8 @@ def prisma_step(config_path: Path, effects_csv: Path, out_table: Path, out_stem:
     from ketamine_meta.outputs.prisma_figure import prisma_figure  # the only figure of this step
 
     cfg = load_config(config_path)
-    ds = load_dataset(cfg["data_dir"])
-    counts = prisma.prisma_counts(cfg["data_dir"], ds.tables, read(effects_csv))
+    ds = load_dataset(cfg.data_dir)
+    counts = prisma.prisma_counts(cfg.data_dir, ds.tables, read(effects_csv))
     writers.write_csv(counts, out_table)
     writers.save_figure(prisma_figure(counts), out_stem, prisma_caption(cfg))
 
@@ -69,23 +69,23 @@ def sensitivity_step(config_path: Path, effects_csv: Path, out_leave1out: Path, 
     """Leave-one-out, influence, cumulative-by-year and (k >= min_k_regtest) Egger's test with a
     funnel plot, for every primary ketamine-vs-control analysis over all routes."""
     cfg = load_config(config_path)
-    m = cfg["model"]
-    args = {"method": m["method"], "test": m["test"], "level": m["level"]}
+    m = cfg.model
+    args = {"method": m.method, "test": m.test, "level": m.level}
     tables: dict[str, list] = {"leave1out": [], "influence": [], "cumulative": [], "regtest": []}
     out_dir.mkdir(parents=True, exist_ok=True)
-    for c in analyses.sensitivity_cells(read(effects_csv), m["min_k_influence"]):
+    for c in analyses.sensitivity_cells(read(effects_csv), m.min_k_influence):
         aid = c.analysis_id
         tables["leave1out"].append(sensitivity.leave1out(c.yi, c.vi, c.labels, **args).assign(analysis_id=aid))
         tables["influence"].append(sensitivity.influence(c.yi, c.vi, c.labels, **args).assign(analysis_id=aid))
         tables["cumulative"].append(
             sensitivity.cumulative(c.yi, c.vi, c.year, c.labels, **args).assign(analysis_id=aid)
         )
-        if len(c.yi) >= m["min_k_regtest"]:
+        if len(c.yi) >= m.min_k_regtest:
             from ketamine_meta.outputs.funnel import funnel_plot  # only cells with k >= min_k_regtest draw
             from ketamine_meta.outputs.style import EFFECT_AXIS
 
             tables["regtest"].append(sensitivity.regtest(c.yi, c.vi, **args).assign(analysis_id=c.analysis_id))
-            fig = funnel_plot(c.yi, c.vi, c.labels, method=m["method"], level=m["level"], label="out",
+            fig = funnel_plot(c.yi, c.vi, c.labels, method=m.method, level=m.level, label="out",
                               xlabel=EFFECT_AXIS[c.effect][0], title=c.analysis_id)  # fmt: skip
             writers.save_figure(fig, out_dir / f"funnel_{c.outcome}_{c.effect}_{c.time_bin}",
                                 funnel_caption(cfg, c.analysis_id))  # fmt: skip

@@ -19,7 +19,7 @@ def metrics_step(config_path: Path, pooled_csv: Path, moderators_csv: Path, dose
                  effects_csv: Path, adverse_csv: Path, out_metrics: Path) -> None:  # fmt: skip
     """Every number a claim can be checked against, under its metric key."""
     cfg = load_config(config_path)
-    ref = load_dataset(cfg["data_dir"]).tables.get("reference_values")
+    ref = load_dataset(cfg.data_dir).tables.get("reference_values")
     tables = metrics.Inputs(
         pooled=read(pooled_csv),
         moderators=read(moderators_csv),
@@ -39,7 +39,7 @@ def metrics_step(config_path: Path, pooled_csv: Path, moderators_csv: Path, dose
 def multiverse_step(config_path: Path, out_csv: Path, out_summary: Path) -> None:
     """Every pooled-data claim under every combination of the configured analysis choices."""
     cfg = load_config(config_path)
-    mv = multiverse.run_multiverse(load_dataset(cfg["data_dir"]), cfg, claims.load_claims(cfg["claims_file"]))
+    mv = multiverse.run_multiverse(load_dataset(cfg.data_dir), cfg, claims.load_claims(cfg.claims_file))
     writers.write_csv(mv, out_csv)
     writers.write_csv(multiverse.summarise(mv), out_summary)
 
@@ -48,13 +48,13 @@ def claims_step(config_path: Path, metrics_csv: Path, multiverse_summary_csv: Pa
                 out_csv: Path, out_md: Path) -> None:  # fmt: skip
     """Every claim's verdict, interval, certainty and robustness; the summary of findings in Markdown."""
     cfg = load_config(config_path)
-    registry = claims.load_claims(cfg["claims_file"])
-    ds = load_dataset(cfg["data_dir"])
+    registry = claims.load_claims(cfg.claims_file)
+    ds = load_dataset(cfg.data_dir)
     ev = certainty.Evidence.from_tables(ds["studies"], ds.tables.get("risk_of_bias"), read(regtest_csv))
     table = verdicts.evaluate_all(registry, read(metrics_csv), cfg, ev)
     table = verdicts.add_robustness(table, read(multiverse_summary_csv))
     writers.write_csv(table, out_csv)
-    docs = documents.load_documents(cfg.get("documents_file"))
-    sof_rows = findings.summary_of_findings(table, read(metrics_csv), docs, cfg["model"]["level"])
+    docs = documents.load_documents(cfg.documents_file)
+    sof_rows = findings.summary_of_findings(table, read(metrics_csv), docs, cfg.model.level)
     sof = findings.findings_markdown(sof_rows)
     writers.write_text(claims_markdown(table, cfg, docs, preface=sof), out_md)

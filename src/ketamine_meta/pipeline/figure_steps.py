@@ -9,7 +9,7 @@ import pandas as pd
 
 from ketamine_meta.claims import multiverse
 from ketamine_meta.claims import registry as claims
-from ketamine_meta.claims.labels import bin_label, forest_name
+from ketamine_meta.claims.labels import forest_name
 from ketamine_meta.core.config import load_config
 from ketamine_meta.data.load import load_dataset
 from ketamine_meta.evidence.analyses import MH_EFFECTS
@@ -38,25 +38,25 @@ def forest_step(config_path: Path, effects_csv: Path, pooled_csv: Path, out_dir:
     mods = mods[(mods["moderator"] == "route") & (mods.get("subset", "primary") == "primary")]
     es = es[es["primary"].astype(bool)]
     prim = pooled[pooled["subset"] == "primary"]
-    ds = load_dataset(cfg["data_dir"])
+    ds = load_dataset(cfg.data_dir)
     labels = captions.study_labels(ds["studies"])
     arm_texts = forest_table.continuous_arm_texts(
         es[es["effect"] == "smd"], ds.tables.get("outcomes_continuous"), ds["arms"]
     )
-    level = cfg["model"]["level"]
+    level = cfg.model.level
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for (outcome, effect, group, time_bin), cell in es.groupby(["outcome", "effect", "group", "time_bin"], sort=True):
         in_cell = (prim["outcome"] == outcome) & (prim["group"] == group) & (prim["time_bin"] == time_bin)
         p = prim[in_cell & (prim["effect"] == effect)]
         k_all = int(p.loc[p["route"] == "all", "k"].iloc[0]) if (p["route"] == "all").any() else 0
-        if k_all < cfg["model"]["min_k_forest"]:
+        if k_all < cfg.model.min_k_forest:
             continue
         mh = prim[in_cell & (prim["effect"] == MH_EFFECTS.get(effect, "-")) & (prim["route"] == "all")]
         mh = mh.iloc[0] if len(mh) and int(mh["k"].iloc[0]) > 1 else None
         stem = forest_name(outcome, effect, group, time_bin)
         what = "ketamine vs control" if group == "contrast" else f"{group.replace('_', '-')} arms"
-        title = f"{outcome.replace('_', ' ').capitalize()}, {what}, {bin_label(cfg, time_bin)}"
+        title = f"{outcome.replace('_', ' ').capitalize()}, {what}, {cfg.bin_label(time_bin)}"
         qm = mods[(mods["outcome"] == outcome) & (mods["effect"] == effect) & (mods["time_bin"] == time_bin)]
         qm = qm.iloc[0] if group == "contrast" and len(qm) else None
         table = forest_table.forest_rows(cell, p, labels, arm_texts, level, mh, qm)
@@ -74,8 +74,8 @@ def timecourse_step(config_path: Path, pooled_csv: Path, model_csv: Path, out_st
     """Pooled g per time bin and route with the single-dose time-course model's curve."""
     cfg = load_config(config_path)
     model = read(model_csv)
-    fig = plots.timecourse_plot(read(pooled_csv), cfg["time_bins"], model[model["dosing"] == "single"],
-                                level=cfg["model"]["level"])  # fmt: skip
+    fig = plots.timecourse_plot(read(pooled_csv), cfg.time_bins, model[model["dosing"] == "single"],
+                                level=cfg.model.level)  # fmt: skip
     writers.save_figure(fig, out_stem, captions.timecourse_caption(cfg))
 
 
@@ -87,8 +87,8 @@ def moderators_figure_step(config_path: Path, subgroups_csv: Path, moderators_cs
     pick = {"outcome": "depression", "effect": "smd", "time_bin": time_bin}
     for col, val in pick.items():
         sg, mods = sg[sg[col] == val], mods[mods[col] == val]
-    title = f"Depression (Hedges' g) at {bin_label(cfg, time_bin)} by moderator"
-    fig = plots.moderator_plot(sg, mods, title, cfg["model"]["level"])
+    title = f"Depression (Hedges' g) at {cfg.bin_label(time_bin)} by moderator"
+    fig = plots.moderator_plot(sg, mods, title, cfg.model.level)
     writers.save_figure(fig, out_stem, captions.moderators_caption(cfg, title))
 
 
@@ -96,16 +96,16 @@ def relapse_figure_step(config_path: Path, studies_csv: Path, pooled_csv: Path, 
                         out_stem: Path) -> None:  # fmt: skip
     """Relapse by follow-up day per study, pooled windows and the documents' claims."""
     cfg = load_config(config_path)
-    ds = load_dataset(cfg["data_dir"])
+    ds = load_dataset(cfg.data_dir)
     raw = ds["relapse"]
     printed = raw[raw["n_relapsed"].isna() & raw["proportion_relapsed"].notna() & raw["followup_days"].notna()]
     pooled = read(pooled_csv)
     # k = 1 is the study's own point; the figure shows responders (remitters are in the tables)
     pooled = pooled[(pooled["induction"] == "any") & (pooled["k"] >= 2) & (pooled["cohort"] == "responders")]
-    boxes = plots.relapse_claim_boxes(read(claims_csv), cfg["relapse"]["windows"])
+    boxes = plots.relapse_claim_boxes(read(claims_csv), cfg.relapse.windows)
     studies = read(studies_csv)
     studies = studies[studies["counted"].astype(str).str.lower() == "true"]  # printed-only shares: open markers
-    fig = plots.relapse_plot(studies, printed, pooled, cfg["relapse"]["windows"], boxes,
+    fig = plots.relapse_plot(studies, printed, pooled, cfg.relapse.windows, boxes,
                              captions.study_labels(ds["studies"]))  # fmt: skip
     writers.save_figure(fig, out_stem, captions.relapse_caption(cfg))
 
@@ -122,7 +122,7 @@ def spec_curves_step(config_path: Path, multiverse_csv: Path, out_dir: Path, out
     """A specification-curve figure per central claim that has a multiverse."""
     cfg = load_config(config_path)
     mv = read(multiverse_csv)
-    registry = {c.claim_id: c for c in claims.load_claims(cfg["claims_file"])}
+    registry = {c.claim_id: c for c in claims.load_claims(cfg.claims_file)}
     out_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for cid, rows in mv.groupby("claim_id", sort=True):

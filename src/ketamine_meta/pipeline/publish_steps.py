@@ -29,15 +29,13 @@ def provenance_step(config_path: Path, out_json: Path, code_files: list[Path]) -
     """provenance.json: every input with its hash, the config and the package versions."""
     cfg = load_config(config_path)
     data = sorted(
-        str(Path(cfg["data_dir"]) / t.filename)
-        for t in TABLES.values()
-        if (Path(cfg["data_dir"]) / t.filename).exists()
+        str(Path(cfg.data_dir) / t.filename) for t in TABLES.values() if (Path(cfg.data_dir) / t.filename).exists()
     )
-    inputs = {"data": data, "claims": [cfg["claims_file"]], "code": sorted(str(c) for c in code_files)}
-    docs = cfg.get("documents_file")
+    inputs = {"data": data, "claims": [cfg.claims_file], "code": sorted(str(c) for c in code_files)}
+    docs = cfg.documents_file
     if docs and Path(docs).is_file():
         inputs["documents"] = [docs]
-    prov = provenance.build(inputs, cfg)
+    prov = provenance.build(inputs, cfg.as_dict())
     # exact versions in the job's log (not committed): provenance.json keeps major.minor only
     logging.info("exact package versions: %s", json.dumps(provenance.exact_versions(), sort_keys=True))
     writers.write_text(provenance.dumps(prov), out_json)
