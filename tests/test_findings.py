@@ -23,16 +23,16 @@ def test_human_numbers(x, unit, text):
 
 
 def test_claimed_text_as_the_document_meant_it():
-    assert findings.claimed_text("[0.4, 0.6]", "within", "proportion") == "40% to 60%"
-    assert findings.claimed_text("[2, 3]", "ratio", "ratio") == "2 to 3"
-    assert findings.claimed_text("0.1", "at_most", "proportion") == "at most 10%"
-    assert findings.claimed_text("0.2", "at_least", "smd") == "at least 0.2"
-    assert findings.claimed_text("0", "equivalence", "smd") == "about equal"
+    assert findings.claimed_text(0.4, 0.6, "within", "proportion") == "40% to 60%"
+    assert findings.claimed_text(2, 3, "ratio", "ratio") == "2 to 3"
+    assert findings.claimed_text(0.1, 0.1, "at_most", "proportion") == "at most 10%"
+    assert findings.claimed_text(0.2, 0.2, "at_least", "smd") == "at least 0.2"
+    assert findings.claimed_text(0, 0, "equivalence", "smd") == "about equal"
 
 
 def row(**kw):
     base = {"claim_id": "c", "document": "d.txt", "quote": "q", "metric": "pooled.depression.smd.all.h24",
-            "claimed": "[0.6, 1]", "rule": "within", "regenerated": 0.59, "ci_low": 0.34, "ci_high": 0.84,
+            "claimed": "[0.6, 1]", "claimed_low": 0.6, "claimed_high": 1.0, "rule": "within", "regenerated": 0.59, "ci_low": 0.34, "ci_high": 0.84,
             "interval": "ci", "k": 7, "n_participants": 759, "basis": "pooled, k = 7", "verdict": "inconclusive",
             "certainty": "low", "central": True}  # fmt: skip
     return pd.Series({**base, **kw})

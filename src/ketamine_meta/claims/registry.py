@@ -66,6 +66,8 @@ CLAIM_COLUMNS = [
     "quote",
     "metric",
     "claimed",
+    "claimed_low",
+    "claimed_high",
     "rule",
     "regenerated",
     "ci_low",
@@ -147,6 +149,12 @@ class Claim:
     @property
     def family(self) -> str:
         return metric_family(self.metric) or ""
+
+    def claimed_bounds(self) -> tuple[float, float]:
+        """The claimed range, or the claimed number twice: what figures draw (numbers, not text)."""
+        if isinstance(self.claimed, tuple):
+            return float(self.claimed[0]), float(self.claimed[1])
+        return float(self.claimed), float(self.claimed)
 
     def claimed_text(self) -> str:
         if isinstance(self.claimed, tuple):

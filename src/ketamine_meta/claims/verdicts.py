@@ -126,6 +126,8 @@ def evaluate(c: Claim, metrics: pd.DataFrame, cfg: Config, ev: Evidence | None =
         "quote": c.quote,
         "metric": c.metric,
         "claimed": c.claimed_text(),
+        "claimed_low": c.claimed_bounds()[0],
+        "claimed_high": c.claimed_bounds()[1],
         "rule": c.rule,
         "regenerated": np.nan,
         "ci_low": np.nan,

@@ -46,20 +46,16 @@ def human(x, unit: str = "") -> str:
     return text.replace("-", "−")
 
 
-def claimed_text(claimed, rule: str, unit: str = "") -> str:
-    """The claimed value as the document meant it: a range, a bound, or equality."""
-    text = str(claimed).strip()
+def claimed_text(low: float, high: float, rule: str, unit: str = "") -> str:
+    """The claimed value (``claimed_low``/``claimed_high`` of claims.csv) as the document meant it:
+    a range, a bound, or equality."""
 
     def short(x: float) -> str:  # a claimed number as the document wrote it: 2, not 2.00
         return human(x, unit) if unit in ("proportion", "fraction") else f"{x:g}".replace("-", "−")
 
-    if text.startswith("["):
-        a, b = (float(v) for v in text.strip("[]").split(","))
-        return f"{short(a)} to {short(b)}"
-    try:
-        v = short(float(text))
-    except ValueError:
-        return text
+    if low != high:
+        return f"{short(low)} to {short(high)}"
+    v = short(float(low))
     return {"at_least": f"at least {v}", "at_most": f"at most {v}", "equivalence": "about equal"}.get(rule, v)
 
 
@@ -77,7 +73,7 @@ def plain_sentence(r, unit: str = "", level: float = 0.95) -> str:
     """One sentence a reader without statistics can check against the numbers in the same row."""
     verdict = str(r["verdict"])
     head = VERDICT_WORDS.get(verdict, verdict)
-    claimed = claimed_text(r["claimed"], str(r["rule"]), unit)
+    claimed = claimed_text(r["claimed_low"], r["claimed_high"], str(r["rule"]), unit)
     if verdict == "not_testable":
         return f"{head}: none of them reports the number this claim needs ({r['metric']})."
     value = regenerated_text(r, unit, level)
@@ -114,7 +110,7 @@ def summary_of_findings(
                 "claim_id": r["claim_id"],
                 "document": doc,
                 "quote": str(r["quote"]).strip(),
-                "claimed": claimed_text(r["claimed"], str(r["rule"]), unit),
+                "claimed": claimed_text(r["claimed_low"], r["claimed_high"], str(r["rule"]), unit),
                 "regenerated": regenerated_text(r, unit, level),
                 "k": "" if _missing(r.get("k")) else str(int(r["k"])),
                 "participants": "" if _missing(n) else f"{int(n):,}",

@@ -251,7 +251,7 @@ def claims_estimates(claims: pd.DataFrame) -> plt.Figure:
         sub = t[t["unit"] == unit].sort_values("claim_id")
         ys = np.arange(len(sub))[::-1]
         for y, (_, r) in zip(ys, sub.iterrows()):
-            lo, hi = _claimed_range(r["claimed"])
+            lo, hi = r["claimed_low"], r["claimed_high"]
             ax.plot([lo, hi], [y, y], color="#BBBBBB", lw=6, solid_capstyle="butt")
             colour = VERDICT_COLOURS[r["verdict"]]
             if pd.notna(r["ci_low"]):
@@ -266,20 +266,12 @@ def claims_estimates(claims: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def _claimed_range(text: str) -> tuple[float, float]:
-    text = str(text).strip()
-    if text.startswith("["):
-        a, b = text.strip("[]").split(",")
-        return float(a), float(b)
-    return float(text), float(text)
-
-
 def relapse_claim_boxes(claims: pd.DataFrame, windows: dict) -> list[tuple[str, float, float, float]]:
     """(claim_id, nominal day, claimed low, claimed high) of every relapse-proportion or share claim
     whose window the config defines: the dashed boxes of the relapse figure."""
     boxes = []
     for _, r in claims[claims["metric"].str.startswith(("relapse.proportion", "relapse.share"))].iterrows():
-        lo, hi = _claimed_range(r["claimed"])
+        lo, hi = r["claimed_low"], r["claimed_high"]
         win = MetricKey.parse(r["metric"])["window"]
         if win in windows:
             boxes.append((r["claim_id"], windows[win].nominal_days, lo, hi))

@@ -12,6 +12,7 @@ Same inputs give a byte-identical page: no timestamps, no absolute paths, everyt
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from pathlib import Path
@@ -198,36 +199,16 @@ def context(
     }
 
 
-def build(
-    config_path,
-    claims_csv,
-    pooled_csv,
-    metrics_csv,
-    effects_csv,
-    forest_index_csv,
-    figures_dir,
-    out_html,
-    figures=None,
-    spec_curve_index_csv=None,
-) -> None:
-    """Write ``out_html``: claims, analyses, figures, studies with their data rows, and methods.
+def build(*args, **kwargs) -> None:
+    """Write ``out_html`` (arguments as :func:`context`): claims, analyses, figures, studies with their
+    data rows, and methods.
 
     ``figures``: the top-level PNGs to show (default: every PNG directly in ``figures_dir``); the forest
     plots are those of ``forest_index_csv``. Figures are linked relative to ``out_html``'s folder
     (``figures/...``), so publish the page beside the ``figures`` folder.
     """
-    ctx = context(
-        config_path,
-        claims_csv,
-        pooled_csv,
-        metrics_csv,
-        effects_csv,
-        forest_index_csv,
-        figures_dir,
-        out_html,
-        figures,
-        spec_curve_index_csv,
-    )
+    out_html = inspect.signature(context).bind(*args, **kwargs).arguments["out_html"]
+    ctx = context(*args, **kwargs)
     outputs.write_text(render(ctx), out_html)
     logging.info(
         "report: %d claims, %d analyses, %d figures, %d studies -> %s",
