@@ -84,3 +84,27 @@ def test_each_workflow_script_names_the_step_it_runs():
         # nothing but imports and the call: the work is in the library
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
         assert calls == [], script.name
+
+
+def test_the_metric_key_grammar_is_the_one_config_readme_prints():
+    """config/README.md's 'Metric keys' block and claims/keys.py define the same families."""
+    import re
+
+    from ketamine_meta.claims.keys import GRAMMAR, MetricKey, family_of
+
+    text = (ROOT / "config" / "README.md").read_text()
+    block = text.split("## Metric keys", 1)[1].split("```", 2)[1]
+    covered = set()
+    for line in block.splitlines():
+        pattern = line.split()[0] if line.strip() and not line.startswith(" ") else None
+        if not pattern:
+            continue
+        sample = re.sub(r"\[[^\]]*\]", "", pattern)  # optional parts left out
+        for field, value in {"<study_id>": "abcd2000", "<a>_vs_<b>": "iv_vs_oral", "<group>": "control"}.items():
+            sample = sample.replace(field, value)
+        sample = re.sub(r"<([a-z_0-9]+)(\|[^>]*)?>", lambda m: m.group(1) if m.group(2) else "x1", sample)
+        fam = family_of(sample)
+        assert fam is not None, f"README key {pattern!r} (sample {sample!r}) follows no rule of keys.GRAMMAR"
+        assert str(MetricKey.parse(sample)) == sample
+        covered.add(fam)
+    assert covered == set(GRAMMAR) - {"arithmetic", "none"}

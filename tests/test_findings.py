@@ -32,7 +32,8 @@ def test_claimed_text_as_the_document_meant_it():
 
 def row(**kw):
     base = {"claim_id": "c", "document": "d.txt", "quote": "q", "metric": "pooled.depression.smd.all.h24",
-            "claimed": "[0.6, 1]", "claimed_low": 0.6, "claimed_high": 1.0, "rule": "within", "regenerated": 0.59, "ci_low": 0.34, "ci_high": 0.84,
+            "claimed": "[0.6, 1]", "claimed_low": 0.6, "claimed_high": 1.0,
+            "rule": "within", "regenerated": 0.59, "ci_low": 0.34, "ci_high": 0.84,
             "interval": "ci", "k": 7, "n_participants": 759, "basis": "pooled, k = 7", "verdict": "inconclusive",
             "certainty": "low", "central": True}  # fmt: skip
     return pd.Series({**base, **kw})

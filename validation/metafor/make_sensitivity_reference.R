@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # Generates tests/reference/metafor_sensitivity.json: metafor reference values for
-# the sensitivity diagnostics in src/ketamine_meta/sensitivity.py and funnel.py
+# the sensitivity diagnostics in src/ketamine_meta/stats/sensitivity.py and funnel.py
 # (leave1out, influence, regtest, cumul and the funnel plot's coordinates).
 #
 # Run from the repository root:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ketamine_meta.core.settings import Config
+from ketamine_meta.core.settings import Config, Model
 from ketamine_meta.stats.effects import inv_logit
 from ketamine_meta.stats.mantel_haenszel import mh_pool
 from ketamine_meta.stats.pooling import rma
@@ -106,7 +106,7 @@ def subset_frames(es: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
     return out
 
 
-def pool_one(rows: pd.DataFrame, model: dict) -> dict:
+def pool_one(rows: pd.DataFrame, model: Model) -> dict:
     """Pool one analysis' rows; numbers on the reporting scale plus β and SE on the analysis scale."""
     fit = rma(rows["yi"], rows["vi"], method=model.method, test=model.test, level=model.level)
     eff = rows["effect"].iloc[0]

@@ -1,0 +1,1 @@
+"""The claims layer (see ketamine_meta's docstring)."""

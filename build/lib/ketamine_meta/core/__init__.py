@@ -1,0 +1,1 @@
+"""The core layer (see ketamine_meta's docstring)."""

@@ -1,0 +1,1 @@
+"""The data layer (see ketamine_meta's docstring)."""

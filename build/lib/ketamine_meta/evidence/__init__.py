@@ -1,0 +1,1 @@
+"""The evidence layer (see ketamine_meta's docstring)."""

@@ -1,0 +1,197 @@
+"""Turn the contract tables into the effect sizes that enter pooling (``effect_sizes.csv``).
+
+Sign convention: a positive ``yi`` favours ketamine. For symptom scores (lower = better) the SMD is
+control minus ketamine, for endpoint and change scores alike; for responders and remitters it is
+ketamine versus control; for relapse it is control versus ketamine.
+
+One row per study x comparison x outcome x effect x time bin. Choices that move numbers come from
+the ``handling`` block of the config (see ``config/README.md``): how multi-arm trials are merged,
+which scale and measure win, which control types and populations enter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ketamine_meta.core.settings import Config
+from ketamine_meta.data.load import Dataset
+from ketamine_meta.evidence.compute import binary, continuous, contrast_rows
+from ketamine_meta.evidence.select import EFFECT_COLUMNS, MEASURE_RULES, Study, assign_bin, in_primary, measure_allowed
+
+
+def _bin_and_pick(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Assign time bins and keep one row per study x comparison x outcome x effect x bin: the
+    measure rule first, then the preferred scale, then the preferred measure, then the time point
+    closest to the bin's nominal hour (ties: the earlier one)."""
+    if df.empty:
+        return df
+    h = cfg.handling
+    bins = cfg.time_bins
+    window_bin = cfg.window_bin or ""
+
+    def bin_of(r):
+        if r["outcome"] == "relapse":
+            return "followup"  # relapse is judged over the follow-up, not at a dose-relative time
+        w = r.get("window")
+        if isinstance(w, str) and w:
+            return window_bin or None
+        return assign_bin(r["time_h"], bins)
+
+    df = df.assign(time_bin=df.apply(bin_of, axis=1))
+    df = df[df["time_bin"].notna()].copy()
+    if "basis" in df:
+        df = df[measure_allowed(df, h.smd_measure)]
+    nominal = {k: v.nominal_h for k, v in bins.items()}
+    scales, measures = h.scale_preference, h.measure_preference
+    df["_scale"] = [scales.index(x) if x in scales else len(scales) for x in df["scale"].fillna("")]
+    df["_measure"] = [measures.index(x) if x in measures else len(measures) for x in df["measure"].fillna("")]
+    df["_dist"] = [abs(t - nominal[b]) if b in nominal else -t for t, b in zip(df["time_h"], df["time_bin"])]
+    keys = ["study_id", "comparison", "outcome", "group", "effect", "time_bin"]
+    df = df.sort_values([*keys, "_scale", "_measure", "_dist", "time_h"])
+    df = df.drop_duplicates(keys, keep="first")
+    return df.drop(columns=["_dist", "_scale", "_measure"])
+
+
+def effect_sizes_by_time(ds: Dataset, cfg: Config, crossover: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Arm-level and contrast-level effect sizes at every printed time point, before binning.
+
+    Depends on the ``handling`` rules that shape comparisons (multi-arm, doses, scales, measures,
+    binary effects) but not on the time bins, so the multiverse builds it once per arm rule and
+    re-bins it cheaply (:func:`bin_effect_sizes`). ``crossover`` True / False builds only the
+    crossover / the other trials (the crossover rules move only the former); None builds all.
+    """
+    arms_all = ds["arms"]
+    arm_level, contrast_level = [], []
+    studies = ds["studies"].sort_values("study_id")
+    if crossover is not None:
+        studies = studies[(studies["design"] == "crossover") == crossover]
+    for _, st in studies.iterrows():
+        sid = st["study_id"]
+        study = Study(st, arms_all[arms_all["study_id"] == sid], cfg)
+        cont = ds["outcomes_continuous"]
+        arm_level += continuous(study, cont[cont["study_id"] == sid], cfg) if study.comparative else []
+        binr = ds["outcomes_binary"]
+        arm_level += binary(study, binr[binr["study_id"] == sid], cfg)
+        con = ds["contrasts"]
+        contrast_level += contrast_rows(study, con[con["study_id"] == sid], cfg) if study.comparative else []
+    return pd.DataFrame(arm_level), pd.DataFrame(contrast_level)
+
+
+def _one_contrast_per_cell(con: pd.DataFrame) -> pd.DataFrame:
+    """One contrast per study x outcome x effect x bin. Contrasts of disjoint arm pairs (independent
+    strata or cohorts, each with its own control, e.g. SUSTAIN-1's remitters and responders) are
+    combined by inverse-variance weighting, as one trial's estimate (flag ``strata_combined``);
+    otherwise the largest treatment arm's contrast is kept (then the first)."""
+    keys = ["study_id", "outcome", "effect", "time_bin"]
+    out = []
+    for _, cell in con.sort_values([*keys, "n_treatment"], ascending=[True] * 4 + [False]).groupby(keys, sort=False):
+        arms = [c.split(" vs ") for c in cell["comparison"]]
+        treat, ctl = [a[0] for a in arms], [a[1] for a in arms]
+        if len(cell) > 1 and len(set(treat)) == len(treat) and len(set(ctl)) == len(ctl) and not set(treat) & set(ctl):
+            w = 1 / cell["vi"].to_numpy(float)
+            row = cell.iloc[0].copy()
+            row["yi"] = float((w * cell["yi"].to_numpy(float)).sum() / w.sum())
+            row["vi"] = float(1 / w.sum())
+            for col in ("n_treatment", "n_control", "n_participants"):
+                row[col] = cell[col].sum(min_count=1)
+            row["comparison"] = " + ".join(cell["comparison"])
+            row["source_rows"] = ";".join(cell["source_rows"])
+            flags = set(";".join(cell["conversions"].fillna("")).split(";")) - {""}
+            row["conversions"] = ";".join(sorted(flags | {"strata_combined"}))
+            row["derivation"] = "strata combined by inverse-variance weighting: " + " | ".join(cell["derivation"])
+            out.append(row.to_frame().T)
+        else:
+            out.append(cell.iloc[[0]])
+    return pd.concat(out, ignore_index=True).astype({c: con[c].dtype for c in con.columns if c in ("yi", "vi")})
+
+
+def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Bin, keep one time point per bin, let arm-level data win over contrasts, flag the primary set."""
+    arm_df = _bin_and_pick(arm_level, cfg)
+    con_df = _bin_and_pick(contrast_level, cfg)
+    if not con_df.empty:
+        con_df = _one_contrast_per_cell(con_df)
+        if not arm_df.empty:
+            have = set(zip(arm_df["study_id"], arm_df["outcome"], arm_df["effect"], arm_df["time_bin"]))
+            keep = [
+                (s, o, e, b) not in have
+                for s, o, e, b in zip(con_df["study_id"], con_df["outcome"], con_df["effect"], con_df["time_bin"])
+            ]
+            con_df = con_df[keep]  # arm-level data win over printed contrasts
+    es = (
+        pd.concat([d for d in (arm_df, con_df) if not d.empty], ignore_index=True)
+        if (len(arm_df) or len(con_df))
+        else pd.DataFrame(columns=EFFECT_COLUMNS)
+    )
+    for c in EFFECT_COLUMNS:
+        if c not in es:
+            es[c] = np.nan
+    order = {b: i for i, b in enumerate([*cfg.time_bins, cfg.window_bin or "any_time", "followup"])}
+    es = es.assign(_b=es["time_bin"].map(order)).sort_values(
+        ["outcome", "effect", "group", "_b", "study_id", "comparison"]
+    )
+    es = es[EFFECT_COLUMNS].reset_index(drop=True)
+    es["primary"] = in_primary(es, cfg)
+    return es
+
+
+def build_effect_sizes(ds: Dataset, cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All effect sizes of a data set, and a log of the input rows that produced none.
+
+    Returns
+    -------
+    effect_sizes : DataFrame with :data:`EFFECT_COLUMNS` and ``primary``, sorted.
+    unused : DataFrame (``table``, ``row``, ``study_id``, ``reason``) of rows not used.
+    """
+    es = bin_effect_sizes(*effect_sizes_by_time(ds, cfg), cfg)
+    return es, _unused_rows(ds, es, cfg)
+
+
+def _unused_rows(ds: Dataset, es: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    used = set()
+    for s in es["source_rows"].dropna():
+        used.update(s.split(";"))
+    out = []
+    for table in ("outcomes_binary", "outcomes_continuous", "contrasts"):
+        for _, r in ds[table].iterrows():
+            key = f"{table}.csv:{int(r['_row'])}"
+            if key not in used:
+                out.append(
+                    {
+                        "table": f"{table}.csv",
+                        "row": int(r["_row"]),
+                        "study_id": r["study_id"],
+                        "reason": _why_unused(ds, table, r, cfg),
+                    }
+                )
+    return pd.DataFrame(out, columns=["table", "row", "study_id", "reason"])
+
+
+def _why_unused(ds: Dataset, table: str, r: pd.Series, cfg: Config) -> str:
+    h = cfg.handling
+    st = ds["studies"].set_index("study_id").loc[r["study_id"]]
+    if table != "outcomes_binary" and (not st["randomized"] or st["design"] == "single_arm"):
+        return "study is not a randomized controlled comparison"
+    if st["design"] == "crossover":
+        period = r.get("crossover_period") if isinstance(r.get("crossover_period"), str) else "both"
+        if h.crossover == "exclude":
+            return "crossover trial (handling.crossover = exclude)"
+        if h.crossover == "first_period" and period != "first":
+            return "both-period crossover data (handling.crossover = first_period)"
+    if table == "contrasts" and h.multi_arm == "combine":
+        arms = ds["arms"]
+        mine = arms[arms["study_id"] == r["study_id"]]
+        ket = mine[mine["role"] == "ketamine"]
+        n_doses = len(ket[["dose_mg_per_kg", "dose_mg"]].astype(float).fillna(-1).drop_duplicates())
+        if n_doses > max((mine["role"] == "control").sum(), 1):
+            return "contrast of one of several ketamine arms (handling.multi_arm = combine needs the combined arm)"
+    if table == "outcomes_continuous" and r.get("measure") not in MEASURE_RULES[h.smd_measure]:
+        if not (isinstance(r.get("adjusted"), str) and r.get("adjusted")):
+            return f"{r.get('measure')} score: not mixed with other SMDs (handling.smd_measure = {h.smd_measure})"
+    if table == "outcomes_continuous" and (pd.isna(r["n"]) or (pd.isna(r["sd"]) and pd.isna(r.get("se")))):
+        return "no SD/SE or no n printed: cannot enter an SMD"
+    if r.get("time_anchor") == "baseline" or r.get("time_h") == 0:
+        return "baseline value"
+    if table == "contrasts" and r["effect"] == "md":
+        return "mean difference without both group sizes (cannot be turned into g) or superseded"
+    return "superseded by another row (other scale/measure/time point in the same bin, or arm-level data)"

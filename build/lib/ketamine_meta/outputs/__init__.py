@@ -1,0 +1,1 @@
+"""The outputs layer (see ketamine_meta's docstring)."""

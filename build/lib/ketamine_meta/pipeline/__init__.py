@@ -1,0 +1,1 @@
+"""The pipeline layer (see ketamine_meta's docstring)."""

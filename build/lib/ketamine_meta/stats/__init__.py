@@ -1,0 +1,1 @@
+"""The stats layer (see ketamine_meta's docstring)."""
