@@ -150,7 +150,7 @@ def test_log_axes_in_natural_units_and_clipped_arrows(drawn):
     for stem in index["figure"].str.replace("figures/forest/", "").str.replace(".png", ""):
         svg = (drawn / "forest" / f"{stem}.svg").read_text(encoding="utf-8")
         assert "10^" not in svg and "10^{" not in svg, stem
-    svg = (drawn / "forest" / "forest_response_log_or_contrast_h24.svg").read_text(encoding="utf-8")
+    svg = (drawn / "forest" / "forest_response_log_rr_contrast_h24.svg").read_text(encoding="utf-8")
     ticks = re.findall(r'<g id="text_\d+">\s*<!-- ([\d.]+) -->', svg)
     assert {"1", "5", "10"} <= set(ticks)
 

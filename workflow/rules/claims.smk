@@ -1,12 +1,17 @@
 rule claims:
-    # a verdict and a checkable reason for every claim in the registry
+    # a verdict and a checkable reason for every claim in the registry; then, in the same job, the
+    # figures of the verdicts: verdicts per document, claimed vs regenerated numbers, and relapse
+    # after response study by study with the pooled windows and the documents' claims
     input:
         cfg=rules.resolved_config.output.cfg,
-        metrics=rules.metrics.output.metrics,
+        metrics=rules.pool.output.metrics,
         robustness=rules.multiverse.output.summary,
-        regtest=rules.sensitivity.output.regtest,
+        regtest=rules.pool.output.regtest,
         registry=config["claims_file"],
         documents=DOCUMENTS,
+        relapse_studies=rules.pool.output.relapse_studies,
+        relapse_pooled=rules.pool.output.relapse_pooled,
+        tables=DATA_TABLES,
     output:
         csv=report(
             f"{WORK}/claims.csv",
@@ -15,10 +20,32 @@ rule claims:
             labels={"table": "claims.csv"},
         ),
         md=f"{WORK}/claims.md",
+        overview=report(
+            f"{FIG}/claims_overview.png",
+            caption="../report/claims_overview.rst",
+            category="1. Claims",
+            labels={"figure": "verdicts per document"},
+        ),
+        overview_rest=multiext(f"{FIG}/claims_overview", ".svg", ".caption.txt"),
+        estimates=report(
+            f"{FIG}/claims_estimates.png",
+            caption="../report/claims_estimates.rst",
+            category="1. Claims",
+            labels={"figure": "claimed vs regenerated"},
+        ),
+        estimates_rest=multiext(f"{FIG}/claims_estimates", ".svg", ".caption.txt"),
+        relapse=report(
+            f"{FIG}/relapse.png",
+            caption="../report/relapse.rst",
+            category="3. Figures",
+            labels={"figure": "relapse"},
+        ),
+        relapse_rest=multiext(f"{FIG}/relapse", ".svg", ".caption.txt"),
     log:
         f"{WORK}/logs/claims.log",
     benchmark:
         f"{WORK}/benchmarks/claims.tsv"
+    priority: 5  # on the path to the report
     conda:
         ENV
     params:
@@ -26,4 +53,7 @@ rule claims:
     shell:
         "{params.cmd} --config_path {input.cfg} --metrics_csv {input.metrics}"
         " --multiverse_summary_csv {input.robustness} --regtest_csv {input.regtest}"
-        " --out_csv {output.csv} --out_md {output.md} --log {log}"
+        " --out_csv {output.csv} --out_md {output.md}"
+        " --relapse_studies_csv {input.relapse_studies} --relapse_pooled_csv {input.relapse_pooled}"
+        f" --out_overview {FIG}/claims_overview --out_estimates {FIG}/claims_estimates"
+        f" --out_relapse {FIG}/relapse --log {{log}}"

@@ -6,7 +6,7 @@ rule forest:
     # one forest plot per primary outcome x effect x group x time bin (k >= min_k_forest)
     input:
         cfg=rules.resolved_config.output.cfg,
-        effects=rules.effect_sizes.output.effects,
+        effects=rules.validate.output.effects,
         pooled=rules.pool.output.pooled,
         moderators=rules.pool.output.moderators,
         tables=DATA_TABLES,
@@ -23,137 +23,63 @@ rule forest:
         f"{WORK}/logs/forest.log",
     benchmark:
         f"{WORK}/benchmarks/forest.tsv"
+    priority: 10  # the longest job: started as soon as its inputs exist
     conda:
         ENV
+    threads: 1
     params:
         cmd=step("forest"),
     shell:
         "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
         " --pooled_csv {input.pooled} --moderators_csv {input.moderators}"
-        " --out_dir {output.folder} --out_index {output.index} --log {log}"
+        " --out_dir {output.folder} --out_index {output.index} --workers {threads} --log {log}"
 
 
-rule timecourse:
-    # pooled effect over time by route, with the study-clustered time-course model
+rule figures:
+    # the figures of the pooled tables: the time course by route with the study-clustered model,
+    # subgroup estimates and moderator tests at 24 h, and the PRISMA flow of the logged search.
+    # One job: small steps that would each pay for starting Python and matplotlib.
     input:
         cfg=rules.resolved_config.output.cfg,
         pooled=rules.pool.output.pooled,
-        model=rules.timecourse_model.output.predictions,
+        model=rules.pool.output.predictions,
+        subgroups=rules.pool.output.subgroups,
+        moderators=rules.pool.output.moderators,
+        effects=rules.validate.output.effects,
+        tables=DATA_TABLES,
+        search=sorted(str(p) for p in (Path(DATA) / "search").glob("*.csv")),
     output:
-        png=report(
+        timecourse=report(
             f"{FIG}/timecourse.png",
             caption="../report/timecourse.rst",
             category="3. Figures",
             labels={"figure": "timecourse"},
         ),
-        svg=f"{FIG}/timecourse.svg",
-        caption=f"{FIG}/timecourse.caption.txt",
-    log:
-        f"{WORK}/logs/timecourse.log",
-    benchmark:
-        f"{WORK}/benchmarks/timecourse.tsv"
-    conda:
-        ENV
-    params:
-        cmd=step("timecourse"),
-        stem=lambda wildcards, output: output[0][: -len(".png")],
-    shell:
-        "{params.cmd} --config_path {input.cfg} --pooled_csv {input.pooled}"
-        " --model_csv {input.model} --out_stem {params.stem} --log {log}"
-
-
-rule moderators_figure:
-    # subgroup estimates and moderator tests at 24 h
-    input:
-        cfg=rules.resolved_config.output.cfg,
-        subgroups=rules.pool.output.subgroups,
-        moderators=rules.pool.output.moderators,
-    output:
-        png=report(
+        timecourse_rest=multiext(f"{FIG}/timecourse", ".svg", ".caption.txt"),
+        moderators=report(
             f"{FIG}/moderators.png",
             caption="../report/moderators.rst",
             category="3. Figures",
             labels={"figure": "moderators"},
         ),
-        svg=f"{FIG}/moderators.svg",
-        caption=f"{FIG}/moderators.caption.txt",
+        moderators_rest=multiext(f"{FIG}/moderators", ".svg", ".caption.txt"),
+        prisma_table=f"{WORK}/tables/prisma.csv",
+        prisma=multiext(f"{FIG}/prisma", ".png", ".svg", ".caption.txt"),
     log:
-        f"{WORK}/logs/moderators_figure.log",
+        f"{WORK}/logs/figures.log",
     benchmark:
-        f"{WORK}/benchmarks/moderators_figure.tsv"
+        f"{WORK}/benchmarks/figures.tsv"
     conda:
         ENV
     params:
-        cmd=step("moderators_figure"),
-        stem=lambda wildcards, output: output[0][: -len(".png")],
+        cmd=step("figures"),
+        # figure stems: each is written as <stem>.png, .svg and .caption.txt
+        timecourse=lambda wildcards, output: output.timecourse[: -len(".png")],
+        moderators=lambda wildcards, output: output.moderators[: -len(".png")],
+        prisma=lambda wildcards, output: output.prisma[0][: -len(".png")],
     shell:
-        "{params.cmd} --config_path {input.cfg} --subgroups_csv {input.subgroups}"
-        " --moderators_csv {input.moderators} --out_stem {params.stem} --log {log}"
-
-
-rule relapse_figure:
-    # relapse after response, study by study, with pooled windows and the claims
-    input:
-        cfg=rules.resolved_config.output.cfg,
-        studies=rules.relapse.output.studies,
-        pooled=rules.relapse.output.pooled,
-        claims=rules.claims.output.csv,
-        tables=DATA_TABLES,
-    output:
-        png=report(
-            f"{FIG}/relapse.png",
-            caption="../report/relapse.rst",
-            category="3. Figures",
-            labels={"figure": "relapse"},
-        ),
-        svg=f"{FIG}/relapse.svg",
-        caption=f"{FIG}/relapse.caption.txt",
-    log:
-        f"{WORK}/logs/relapse_figure.log",
-    benchmark:
-        f"{WORK}/benchmarks/relapse_figure.tsv"
-    conda:
-        ENV
-    params:
-        cmd=step("relapse_figure"),
-        stem=lambda wildcards, output: output[0][: -len(".png")],
-    shell:
-        "{params.cmd} --config_path {input.cfg} --studies_csv {input.studies}"
-        " --pooled_csv {input.pooled} --claims_csv {input.claims}"
-        " --out_stem {params.stem} --log {log}"
-
-
-rule claims_figures:
-    # verdicts per document, and claimed vs regenerated numbers
-    input:
-        cfg=rules.resolved_config.output.cfg,
-        claims=rules.claims.output.csv,
-    output:
-        overview=report(
-            f"{FIG}/claims_overview.png",
-            caption="../report/claims_overview.rst",
-            category="1. Claims",
-            labels={"figure": "verdicts per document"},
-        ),
-        overview_svg=f"{FIG}/claims_overview.svg",
-        overview_caption=f"{FIG}/claims_overview.caption.txt",
-        estimates=report(
-            f"{FIG}/claims_estimates.png",
-            caption="../report/claims_estimates.rst",
-            category="1. Claims",
-            labels={"figure": "claimed vs regenerated"},
-        ),
-        estimates_svg=f"{FIG}/claims_estimates.svg",
-        estimates_caption=f"{FIG}/claims_estimates.caption.txt",
-    log:
-        f"{WORK}/logs/claims_figures.log",
-    benchmark:
-        f"{WORK}/benchmarks/claims_figures.tsv"
-    conda:
-        ENV
-    params:
-        cmd=step("claims_figures"),
-    shell:
-        "{params.cmd} --config_path {input.cfg} --claims_csv {input.claims}"
-        f" --out_overview {FIG}/claims_overview --out_estimates {FIG}/claims_estimates"
-        " --log {log}"
+        "{params.cmd} --config_path {input.cfg} --pooled_csv {input.pooled} --model_csv {input.model}"
+        " --subgroups_csv {input.subgroups} --moderators_csv {input.moderators}"
+        " --effects_csv {input.effects} --out_timecourse {params.timecourse}"
+        " --out_moderators {params.moderators} --out_prisma_table {output.prisma_table}"
+        " --out_prisma {params.prisma} --log {log}"

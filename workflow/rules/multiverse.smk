@@ -12,6 +12,7 @@ rule multiverse:
         f"{WORK}/logs/multiverse.log",
     benchmark:
         f"{WORK}/benchmarks/multiverse.tsv"
+    priority: 10  # on the path to claims and the report
     conda:
         ENV
     params:
@@ -43,34 +44,9 @@ rule spec_curves:
         f"{WORK}/benchmarks/spec_curves.tsv"
     conda:
         ENV
+    threads: 1
     params:
         cmd=step("spec_curves"),
     shell:
         "{params.cmd} --config_path {input.cfg} --multiverse_csv {input.table}"
-        " --out_dir {output.folder} --out_index {output.index} --log {log}"
-
-
-rule sensitivity:
-    # leave-one-out, influence, cumulative by year, Egger's test and funnel plots
-    input:
-        cfg=rules.resolved_config.output.cfg,
-        effects=rules.effect_sizes.output.effects,
-    output:
-        leave1out=f"{WORK}/tables/leave1out.csv",
-        influence=f"{WORK}/tables/influence.csv",
-        cumulative=f"{WORK}/tables/cumulative.csv",
-        regtest=f"{WORK}/tables/regtest.csv",
-        folder=directory(f"{WORK}/figures/funnel"),
-    log:
-        f"{WORK}/logs/sensitivity.log",
-    benchmark:
-        f"{WORK}/benchmarks/sensitivity.tsv"
-    conda:
-        ENV
-    params:
-        cmd=step("sensitivity"),
-    shell:
-        "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
-        " --out_leave1out {output.leave1out} --out_influence {output.influence}"
-        " --out_cumulative {output.cumulative} --out_regtest {output.regtest}"
-        " --out_dir {output.folder} --log {log}"
+        " --out_dir {output.folder} --out_index {output.index} --workers {threads} --log {log}"

@@ -70,7 +70,7 @@ rule publish:
         [f"{WORK}/{p}" for p in PUBLISHED],
         forest=rules.forest.output.folder,
         spec_curves=rules.spec_curves.output.folder,
-        funnel=rules.sensitivity.output.folder,
+        funnel=rules.pool.output.funnel,
     output:
         [f"{RESULTS}/{p}" for p in PUBLISHED],
         forest=directory(f"{RESULTS}/figures/forest"),

@@ -4,8 +4,8 @@ rule report:
         cfg=rules.resolved_config.output.cfg,
         claims=rules.claims.output.csv,
         pooled=rules.pool.output.pooled,
-        metrics=rules.metrics.output.metrics,
-        effects=rules.effect_sizes.output.effects,
+        metrics=rules.pool.output.metrics,
+        effects=rules.validate.output.effects,
         forest_index=rules.forest.output.index,
         forest=rules.forest.output.folder,
         spec_curve_index=rules.spec_curves.output.index,
@@ -28,7 +28,12 @@ rule report:
         cmd=step("report"),
         # the page links figures relative to itself: figures/... beside report.html
         figures_dir=lambda wildcards, input: str(Path(input.forest).parent),
-        pngs=lambda wildcards, input: [f for f in input.figures if f.endswith(".png")],
+        # every top-level figure the page shows, its own three included, in the published order
+        pngs=lambda wildcards: [
+            f"{WORK}/{p}"
+            for p in PUBLISHED
+            if p.startswith("figures/") and p.endswith(".png")
+        ],
     shell:
         "{params.cmd} --config_path {input.cfg} --claims_csv {input.claims}"
         " --pooled_csv {input.pooled} --metrics_csv {input.metrics}"

@@ -17,13 +17,22 @@ rule resolved_config:
 
 rule validate:
     # Loads every contract table and the claims registry; any problem stops the run here,
-    # before any result is written, with file, row, column and rule in the message.
+    # before any result is written, with file, row, column and rule in the message. From the
+    # data just loaded it builds the escalc-equivalent effect sizes (one row per study x
+    # comparison x outcome x time bin): one process, one read of the data.
     input:
         cfg=rules.resolved_config.output.cfg,
         tables=DATA_TABLES,
         claims=config["claims_file"],
     output:
         report=f"{WORK}/validation.txt",
+        effects=report(
+            f"{WORK}/tables/effect_sizes.csv",
+            caption="../report/effect_sizes.rst",
+            category="4. Tables",
+            labels={"table": "effect_sizes.csv"},
+        ),
+        unused=f"{WORK}/tables/unused_rows.csv",
     log:
         f"{WORK}/logs/validate.log",
     benchmark:
@@ -33,4 +42,5 @@ rule validate:
     params:
         cmd=step("validate"),
     shell:
-        "{params.cmd} --config_path {input.cfg} --report_path {output.report} --log {log}"
+        "{params.cmd} --config_path {input.cfg} --report_path {output.report}"
+        " --out_effects {output.effects} --out_unused {output.unused} --log {log}"

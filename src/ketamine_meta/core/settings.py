@@ -53,6 +53,9 @@ class Model:
     min_k_forest: int
     min_k_influence: int
     min_k_regtest: int
+    #: effects drawn as forest plots (all are pooled and tabled); odds ratios are left out by default:
+    #: a second display of the trials the risk-ratio plot shows (Cochrane Handbook 6.4.1, 10.4.3)
+    forest_effects: tuple[str, ...] = ("smd", "log_rr", "rd", "logit_p", "log_hr")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,22 @@ import pandas as pd
 from ketamine_meta.core.settings import Config
 from ketamine_meta.data.load import Dataset
 from ketamine_meta.evidence.compute import binary, continuous, contrast_rows
-from ketamine_meta.evidence.select import EFFECT_COLUMNS, MEASURE_RULES, Study, assign_bin, in_primary, measure_allowed
+from ketamine_meta.evidence.select import EFFECT_COLUMNS, MEASURE_RULES, Study, in_primary, measure_allowed
+
+
+def time_bins_of(df: pd.DataFrame, bins, window_bin: str) -> np.ndarray:
+    """Each row's bin, as :func:`~ketamine_meta.evidence.select.assign_bin` gives it for its hour
+    (``low_h < time_h <= high_h``, the first bin that fits), except: relapse rows are judged over the
+    follow-up (``followup``) and "at any point in ..." rows (``window``) go to ``window_bin``."""
+    t = pd.to_numeric(df["time_h"], errors="coerce").to_numpy(float)
+    out = np.full(len(df), None, dtype=object)
+    for name, b in bins.items():
+        out[(b.low_h < t) & (t <= b.high_h) & pd.isna(out)] = name
+    if "window" in df:
+        windowed = np.array([isinstance(w, str) and bool(w) for w in df["window"]], dtype=bool)
+        out[windowed] = window_bin or None
+    out[(df["outcome"] == "relapse").to_numpy()] = "followup"  # not at a dose-relative time
+    return out
 
 
 def _bin_and_pick(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
@@ -29,15 +44,7 @@ def _bin_and_pick(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     bins = cfg.time_bins
     window_bin = cfg.window_bin or ""
 
-    def bin_of(r):
-        if r["outcome"] == "relapse":
-            return "followup"  # relapse is judged over the follow-up, not at a dose-relative time
-        w = r.get("window")
-        if isinstance(w, str) and w:
-            return window_bin or None
-        return assign_bin(r["time_h"], bins)
-
-    df = df.assign(time_bin=df.apply(bin_of, axis=1))
+    df = df.assign(time_bin=time_bins_of(df, bins, window_bin))
     df = df[df["time_bin"].notna()].copy()
     if "basis" in df:
         df = df[measure_allowed(df, h.smd_measure)]
@@ -60,21 +67,26 @@ def effect_sizes_by_time(ds: Dataset, cfg: Config, crossover: bool | None = None
     re-bins it cheaply (:func:`bin_effect_sizes`). ``crossover`` True / False builds only the
     crossover / the other trials (the crossover rules move only the former); None builds all.
     """
-    arms_all = ds["arms"]
     arm_level, contrast_level = [], []
     studies = ds["studies"].sort_values("study_id")
     if crossover is not None:
         studies = studies[(studies["design"] == "crossover") == crossover]
+    # each table split by study once (not filtered once per study)
+    arms, cont, binr, con = (_by_study(ds[t]) for t in ("arms", "outcomes_continuous", "outcomes_binary", "contrasts"))
     for _, st in studies.iterrows():
         sid = st["study_id"]
-        study = Study(st, arms_all[arms_all["study_id"] == sid], cfg)
-        cont = ds["outcomes_continuous"]
-        arm_level += continuous(study, cont[cont["study_id"] == sid], cfg) if study.comparative else []
-        binr = ds["outcomes_binary"]
-        arm_level += binary(study, binr[binr["study_id"] == sid], cfg)
-        con = ds["contrasts"]
-        contrast_level += contrast_rows(study, con[con["study_id"] == sid], cfg) if study.comparative else []
+        study = Study(st, arms(sid), cfg)
+        arm_level += continuous(study, cont(sid), cfg) if study.comparative else []
+        arm_level += binary(study, binr(sid), cfg)
+        contrast_level += contrast_rows(study, con(sid), cfg) if study.comparative else []
     return pd.DataFrame(arm_level), pd.DataFrame(contrast_level)
+
+
+def _by_study(table: pd.DataFrame):
+    """study_id -> that study's rows (an empty frame with the table's columns if it has none)."""
+    groups = dict(tuple(table.groupby("study_id", sort=False)))
+    empty = table.iloc[0:0]
+    return lambda sid: groups.get(sid, empty)
 
 
 def _one_contrast_per_cell(con: pd.DataFrame) -> pd.DataFrame:
@@ -83,13 +95,20 @@ def _one_contrast_per_cell(con: pd.DataFrame) -> pd.DataFrame:
     combined by inverse-variance weighting, as one trial's estimate (flag ``strata_combined``);
     otherwise the largest treatment arm's contrast is kept (then the first)."""
     keys = ["study_id", "outcome", "effect", "time_bin"]
-    out = []
-    for _, cell in con.sort_values([*keys, "n_treatment"], ascending=[True] * 4 + [False]).groupby(keys, sort=False):
+    ordered = con.sort_values([*keys, "n_treatment"], ascending=[True] * 4 + [False])
+    # most cells hold one contrast: keep each cell's first row, and revisit only cells with several
+    size = ordered.groupby(keys, sort=False)["effect"].transform("size").to_numpy()
+    out = ordered.drop_duplicates(keys, keep="first").reset_index(drop=True)
+    if not (size > 1).any():
+        return out
+    at = {k: i for i, k in enumerate(zip(*(out[c] for c in keys)))}
+    combined = {}
+    for key, cell in ordered[size > 1].groupby(keys, sort=False):
         arms = [c.split(" vs ") for c in cell["comparison"]]
         treat, ctl = [a[0] for a in arms], [a[1] for a in arms]
-        if len(cell) > 1 and len(set(treat)) == len(treat) and len(set(ctl)) == len(ctl) and not set(treat) & set(ctl):
+        if len(set(treat)) == len(treat) and len(set(ctl)) == len(ctl) and not set(treat) & set(ctl):
             w = 1 / cell["vi"].to_numpy(float)
-            row = cell.iloc[0].copy()
+            row = out.loc[at[key]]
             row["yi"] = float((w * cell["yi"].to_numpy(float)).sum() / w.sum())
             row["vi"] = float(1 / w.sum())
             for col in ("n_treatment", "n_control", "n_participants"):
@@ -99,14 +118,23 @@ def _one_contrast_per_cell(con: pd.DataFrame) -> pd.DataFrame:
             flags = set(";".join(cell["conversions"].fillna("")).split(";")) - {""}
             row["conversions"] = ";".join(sorted(flags | {"strata_combined"}))
             row["derivation"] = "strata combined by inverse-variance weighting: " + " | ".join(cell["derivation"])
-            out.append(row.to_frame().T)
-        else:
-            out.append(cell.iloc[[0]])
-    return pd.concat(out, ignore_index=True).astype({c: con[c].dtype for c in con.columns if c in ("yi", "vi")})
+            combined[at[key]] = row
+    if combined:
+        out = out.astype(object)  # combined rows mix text and numbers, as the row-by-row build did
+        for i, row in combined.items():
+            out.loc[i] = row
+    return out.astype({c: con[c].dtype for c in con.columns if c in ("yi", "vi")})
 
 
 def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Bin, keep one time point per bin, let arm-level data win over contrasts, flag the primary set."""
+    return finish_effect_sizes([binned_rows(arm_level, contrast_level, cfg)], cfg)
+
+
+def binned_rows(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """:func:`bin_effect_sizes` before the final sort: every step works within a study, so the rows
+    of disjoint sets of studies can be binned apart and joined by :func:`finish_effect_sizes` (the
+    multiverse bins the parallel trials once per arm rule, the crossover trials per crossover rule)."""
     arm_df = _bin_and_pick(arm_level, cfg)
     con_df = _bin_and_pick(contrast_level, cfg)
     if not con_df.empty:
@@ -118,10 +146,20 @@ def bin_effect_sizes(arm_level: pd.DataFrame, contrast_level: pd.DataFrame, cfg:
                 for s, o, e, b in zip(con_df["study_id"], con_df["outcome"], con_df["effect"], con_df["time_bin"])
             ]
             con_df = con_df[keep]  # arm-level data win over printed contrasts
-    es = (
+    return (
         pd.concat([d for d in (arm_df, con_df) if not d.empty], ignore_index=True)
         if (len(arm_df) or len(con_df))
         else pd.DataFrame(columns=EFFECT_COLUMNS)
+    )
+
+
+def finish_effect_sizes(parts: list[pd.DataFrame], cfg: Config) -> pd.DataFrame:
+    """Join :func:`binned_rows` parts: every effect column, the stable sort, the primary flag."""
+    parts = [d for d in parts if not d.empty]
+    es = (
+        pd.concat(parts, ignore_index=True)
+        if len(parts) > 1
+        else (parts[0] if parts else pd.DataFrame(columns=EFFECT_COLUMNS))
     )
     for c in EFFECT_COLUMNS:
         if c not in es:

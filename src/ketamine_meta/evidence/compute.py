@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ketamine_meta.core.settings import Config
 from ketamine_meta.evidence.select import Study, flag_text, period_rows, pick_rows, source_rows
@@ -36,7 +36,7 @@ def _se_from_ci(lo, hi, df, rule: str) -> tuple[float, str]:
     """SE of a symmetric 95% CI: ``(hi - lo) / (2 t_{0.975, df})`` under ``rule = t`` when ``df``
     is known (Handbook 6.5.2.3), else ``/ (2 · 1.96)``."""
     if rule == "t" and df is not None and df > 0:
-        return float((hi - lo) / (2 * stats.t.ppf(0.975, df))), "se_from_ci_t"
+        return float((hi - lo) / (2 * special.stdtrit(df, 0.975))), "se_from_ci_t"
     return float(effects.se_from_ci(lo, hi)), "se_from_ci_z"
 
 

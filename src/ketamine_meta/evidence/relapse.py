@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 from statsmodels.stats.proportion import proportion_confint
 
 from ketamine_meta.core.settings import Config
@@ -197,7 +197,7 @@ def glmm_plo(x, n, level: float = 0.95) -> dict:
     if res0.fun <= best.fun + 1e-12:
         mu, tau = float(res0.x), 0.0
     se = _se_mu(nll, mu, tau)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = special.ndtri(0.5 + level / 2)
     return {"k": k, "beta": mu, "se": se, "tau2": tau**2, "ci_low_logit": mu - z * se, "ci_high_logit": mu + z * se}
 
 

@@ -115,7 +115,7 @@ class Study:
         h = cfg.handling
         k = arms[arms["role"] == "ketamine"]
         self.all_ket = list(k["arm_id"])
-        self.ket = [a for a in k["arm_id"] if _keep_ketamine_arm(k.set_index("arm_id").loc[a], h.ketamine_doses)]
+        self.ket = [r["arm_id"] for _, r in k.iterrows() if _keep_ketamine_arm(r, h.ketamine_doses)]
         self.ctl = list(arms.loc[arms["role"] == "control", "arm_id"])
         self.arm_n = {a: (None if pd.isna(n) else float(n)) for a, n in zip(arms["arm_id"], arms["n_randomized"])}
         self.arm_dose = dict(zip(arms["arm_id"], arms["dose_mg_per_kg"].astype(float)))

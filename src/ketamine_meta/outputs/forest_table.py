@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ketamine_meta.evidence.analyses import to_reporting_scale
 
@@ -42,7 +42,7 @@ def heterogeneity_text(tau2, i2, q, k) -> str:
     """metafor's summary line: τ², I², Q on k - 1 df and its p."""
     if not (k and k > 1 and np.isfinite(q)):
         return "Heterogeneity: not applicable (one study)"
-    p = stats.chi2.sf(q, k - 1)
+    p = special.chdtrc(k - 1, q)
     return f"Heterogeneity: τ² = {num(tau2, 3)}; I² = {num(i2, 0)}%; Q = {num(q)}, df = {int(k - 1)} ({p_text(p)})"
 
 
@@ -57,7 +57,7 @@ def subgroup_test(beta: np.ndarray, se: np.ndarray) -> tuple[float, int, float]:
     mean = np.sum(w * beta) / np.sum(w)
     q = float(np.sum(w * (beta - mean) ** 2))
     df = len(beta) - 1
-    return q, df, float(stats.chi2.sf(q, df))
+    return q, df, float(special.chdtrc(df, q))
 
 
 def subgroup_test_text(pooled_routes: pd.DataFrame, effect: str, level: float, qm: pd.Series | None) -> str:
@@ -68,7 +68,7 @@ def subgroup_test_text(pooled_routes: pd.DataFrame, effect: str, level: float, q
         df = str(qm["qm_df"]).replace(",", ", ")
         stat = f"F({df})" if "," in str(qm["qm_df"]) else f"χ²({df})"
         return f"Test for subgroup differences: QM = {num(qm['qm'])}, {stat}, {p_text(qm['qm_p'])}"
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = special.ndtri(0.5 + level / 2)
     f = to_analysis(effect)
     beta = f(pooled_routes["estimate"].to_numpy(float))
     se = (f(pooled_routes["ci_high"].to_numpy(float)) - f(pooled_routes["ci_low"].to_numpy(float))) / (2 * z)
@@ -145,7 +145,7 @@ def forest_rows(
     """
     labels = labels or {}
     effect = rows["effect"].iloc[0]
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = special.ndtri(0.5 + level / 2)
     total = pooled[pooled["route"] == "all"]
     tot = total.iloc[0] if not total.empty else None
     tau2 = float(tot["tau2"]) if tot is not None and np.isfinite(tot["tau2"]) else 0.0

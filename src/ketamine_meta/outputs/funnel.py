@@ -6,7 +6,7 @@ Returns a matplotlib Figure and never writes files (:func:`ketamine_meta.outputs
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ketamine_meta.outputs.style import OKABE_ITO, PAGE_WIDTH, plt, style
 from ketamine_meta.stats.pooling import rma
@@ -71,7 +71,7 @@ def funnel_plot(
     fit = rma(y, v, method=method, test="z", level=level)
     ref = fit.beta
     tau2 = fit.tau2 if addtau2 and np.isfinite(fit.tau2) else 0.0
-    z = float(stats.norm.ppf((1 + level) / 2))
+    z = float(special.ndtri((1 + level) / 2))
     smax = float(sei.max())
     lo_bot, hi_bot = ref - z * np.sqrt(smax**2 + tau2), ref + z * np.sqrt(smax**2 + tau2)
     xlim = np.array([min(lo_bot, y.min()), max(hi_bot, y.max())])

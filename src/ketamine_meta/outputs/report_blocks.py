@@ -382,6 +382,7 @@ def build_methods(cfg: Config, ds) -> dict:
         "level": f"{100 * float(model.level):g}%",
         "add": value_text(model.add),
         "min_k_forest": value_text(model.min_k_forest),
+        "forest_effects": ", ".join(model.forest_effects),
         "bins": [
             {
                 "name": k,

@@ -84,9 +84,9 @@ def source_refs(text) -> list[dict]:
 
 
 def z_value(level: float) -> float:
-    from scipy import stats
+    from scipy import special
 
-    return float(stats.norm.ppf(0.5 + float(level) / 2))
+    return float(special.ndtri(0.5 + float(level) / 2))
 
 
 def fmt2(x) -> str:

@@ -13,8 +13,12 @@ from ketamine_meta.evidence import comparisons
 from ketamine_meta.outputs import writers
 
 
-def validate(config_path: Path, report_path: Path) -> None:
-    """Load every input once; any problem raises before a result is written."""
+def validate(
+    config_path: Path, report_path: Path, out_effects: Path | None = None, out_unused: Path | None = None
+) -> None:
+    """Load every input once; any problem raises before a result is written. With ``out_effects``
+    and ``out_unused``, also build the effect-size table from the data just loaded (one process
+    and one read of the data for both: the workflow's first job)."""
     cfg = load_config(config_path)
     seeds = cfg.seeds_dir
     if seeds and not Path(seeds).is_dir():
@@ -39,6 +43,10 @@ def validate(config_path: Path, report_path: Path) -> None:
     lines += [f"{name}.csv: {len(df)} rows" for name, df in ds.tables.items()]
     lines.append(f"claims: {len(registry)} entries in {cfg.claims_file}")
     writers.write_text("\n".join(lines), report_path)
+    if out_effects is not None:
+        es, unused = comparisons.build_effect_sizes(ds, cfg)
+        writers.write_csv(es, out_effects)
+        writers.write_csv(unused, out_unused if out_unused is not None else out_effects.with_name("unused_rows.csv"))
 
 
 def effect_sizes(config_path: Path, out_effects: Path, out_unused: Path) -> None:

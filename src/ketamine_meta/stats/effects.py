@@ -8,10 +8,10 @@ positive effect always favours ketamine (see :mod:`ketamine_meta.evidence.compar
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 #: z quantile for a two-sided 95% interval, used to turn printed CIs into SEs.
-Z975 = float(stats.norm.ppf(0.975))
+Z975 = float(special.ndtri(0.975))
 
 
 def _arr(*xs):

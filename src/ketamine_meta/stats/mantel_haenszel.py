@@ -9,7 +9,7 @@ no continuity correction, tables without events in either arm contribute nothing
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 from statsmodels.stats.contingency_tables import StratifiedTable
 
 
@@ -26,7 +26,7 @@ def mh_pool(a, n1, c, n2, measure: str, level: float = 0.95) -> dict:
         keep = a + c > 0
     a, n1, c, n2 = a[keep], n1[keep], c[keep], n2[keep]
     k = int(keep.sum())
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = special.ndtri(0.5 + level / 2)
     empty = {"k": k, "beta": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
     N = n1 + n2
     if k == 0:

@@ -23,11 +23,12 @@ def forest_name(outcome, effect, group, time_bin) -> str:
 
 
 def forest_path(cfg, primary: pd.DataFrame, outcome, effect, group, time_bin) -> str:
-    """The forest plot of that cell, or "" when none is drawn (k below ``model.min_k_forest``):
+    """The forest plot of that cell, or "" when none is drawn (k below ``model.min_k_forest``, or an
+    effect outside ``model.forest_effects``):
     the same rule the forest step applies, so a metric never points at a missing figure."""
     hit = primary[(primary["outcome"] == outcome) & (primary["effect"] == effect) & (primary["group"] == group)
                   & (primary["time_bin"] == time_bin) & (primary["route"] == "all")]  # fmt: skip
-    if hit.empty or int(hit["k"].iloc[0]) < cfg.model.min_k_forest:
+    if hit.empty or int(hit["k"].iloc[0]) < cfg.model.min_k_forest or effect not in cfg.model.forest_effects:
         return ""
     return f"figures/forest/{forest_name(outcome, effect, group, time_bin)}.png"
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from ketamine_meta.claims import labels, verdicts
 from ketamine_meta.claims import registry as claims
@@ -108,6 +109,9 @@ class _EffectCache:
         self.ds, self.cfg = ds, cfg
         self._long: dict = {}
         self._parallel: dict = {}
+        self._parallel_binned: dict = {}
+        self._cell_rows: dict = {}
+        self._handling: dict = {}
         self._binned: dict = {}
         self.cells: dict = {}  # claim cell -> selected rows per effect-size table (see _cells)
         self.masks: dict = {}
@@ -120,29 +124,46 @@ class _EffectCache:
         return self.cfg.with_handling(over)
 
     def handling(self, s: Spec) -> Handling:
-        return self.config(s).handling
+        if s not in self._handling:
+            self._handling[s] = self.config(s).handling
+        return self._handling[s]
 
     def get(self, s: Spec) -> pd.DataFrame:
+        """The binned effect sizes of one specification. Binning works within a study, so the
+        parallel-group trials (which no crossover rule moves) are binned once per arm, measure and
+        conversion rule, and only the crossover trials once per crossover rule as well."""
         key = (s.arms, s.crossover, s.measure, s.conversion)
         if key not in self._binned:
             cfg = self.config(s)
-            lkey = (s.arms, s.crossover)
-            if lkey not in self._long:
-                # measure and conversion act after the build: build with both allowed, filter below;
-                # the crossover rule moves only crossover trials, so the others are built once per arm rule
-                bcfg = cfg.with_handling({"contrast_md_to_g": True})
-                if s.arms not in self._parallel:
-                    self._parallel[s.arms] = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=False)
-                xo = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=True)
-                self._long[lkey] = tuple(
-                    pd.concat([d for d in (p, x) if len(d)], ignore_index=True) if (len(p) or len(x)) else p
-                    for p, x in zip(self._parallel[s.arms], xo)
-                )
-            arm, con = self._long[lkey]
-            if not cfg.handling.contrast_md_to_g and len(con):
-                con = con[~con["conversions"].str.contains("md_to_g", na=False)]
-            self._binned[key] = comparisons.bin_effect_sizes(arm, con, cfg)
+            # measure and conversion act after the build: build with both allowed, filter below
+            bcfg = cfg.with_handling({"contrast_md_to_g": True})
+            if s.arms not in self._parallel:
+                self._parallel[s.arms] = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=False)
+            if (s.arms, s.crossover) not in self._long:
+                self._long[(s.arms, s.crossover)] = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=True)
+            pkey = (s.arms, s.measure, s.conversion)
+            if pkey not in self._parallel_binned:
+                self._parallel_binned[pkey] = self._bin(self._parallel[s.arms], cfg)
+            parts = [self._parallel_binned[pkey], self._bin(self._long[(s.arms, s.crossover)], cfg)]
+            self._binned[key] = comparisons.finish_effect_sizes(parts, cfg)
         return self._binned[key]
+
+    def cell(self, s: Spec, key: tuple[str, str, str, str]) -> pd.DataFrame:
+        """The rows of one (outcome, effect, time bin, group) cell under specification ``s``; each
+        binned table is split into its cells once."""
+        tkey = (s.arms, s.crossover, s.measure, s.conversion)
+        if tkey not in self._cell_rows:
+            es = self.get(s)
+            self._cell_rows[tkey] = (es, es.groupby(["outcome", "effect", "time_bin", "group"], sort=False).indices)
+        es, index = self._cell_rows[tkey]
+        return es.iloc[index[key]] if key in index else es.iloc[0:0]
+
+    @staticmethod
+    def _bin(tables: tuple[pd.DataFrame, pd.DataFrame], cfg: Config) -> pd.DataFrame:
+        arm, con = tables
+        if not cfg.handling.contrast_md_to_g and len(con):
+            con = con[~con["conversions"].str.contains("md_to_g", na=False)]
+        return comparisons.binned_rows(arm, con, cfg)
 
     def mask(self, es: pd.DataFrame, s: Spec) -> np.ndarray:
         """The primary-set filter (controls, populations, drugs) under this specification: the
@@ -221,9 +242,8 @@ def _equivalence_interval(est, lo, hi, cfg) -> tuple[float, float]:
     """The (1 - 2 alpha) interval for TOST from a 95% one, assuming symmetry on the analysis scale."""
     level = 1 - 2 * cfg.claims.equivalence_alpha
     scale = (lo - hi) / (2 * 1.959963984540054)
-    from scipy import stats
 
-    crit = stats.norm.ppf(0.5 + level / 2)
+    crit = special.ndtri(0.5 + level / 2)
     return est + crit * scale, est - crit * scale
 
 
@@ -249,9 +269,7 @@ def _cells(cache, cfg, q, specs, levels_spec=None) -> list[dict]:
     for s in specs:
         tkey = (s.arms, s.crossover, s.measure, s.conversion)
         if tkey not in tables:
-            es = cache.get(s)
-            es = es[(es["outcome"] == q["outcome"]) & (es["effect"] == q["effect"]) & (es["time_bin"] == q["bin"])]
-            es = es[es["group"] == q.get("group", "contrast")]
+            es = cache.cell(s, (q["outcome"], q["effect"], q["bin"], q.get("group", "contrast")))
             if q.get("route", "all") != "all":
                 es = es[es["route"] == q["route"]]
             es = es.reset_index(drop=True)

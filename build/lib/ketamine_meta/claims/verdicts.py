@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ketamine_meta.claims.certainty import Evidence, grade
 from ketamine_meta.claims.registry import CLAIM_COLUMNS, SCOPE_FIELDS, Claim, claimed_range, safe_eval
@@ -82,7 +82,7 @@ def interval_at(m: pd.Series, level: float) -> tuple[float, float]:
         return m["ci_low"], m["ci_high"]
     df = m.get("df")
     q = 0.5 + level / 2
-    crit = stats.t.ppf(q, df) if df is not None and pd.notna(df) and df > 0 else stats.norm.ppf(q)
+    crit = special.stdtrit(df, q) if df is not None and pd.notna(df) and df > 0 else special.ndtri(q)
     lo, hi = beta - crit * se, beta + crit * se
     scale = m.get("scale")
     if scale == "log":

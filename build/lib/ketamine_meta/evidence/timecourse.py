@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ketamine_meta.core.settings import Config
 from ketamine_meta.stats.pooling import tau2_estimate
@@ -65,13 +65,13 @@ class RobustFit:
         cross = gs.T @ (self.phi[:, None] * gs)  # J x J: g_j' Φ g_k
         df = float(np.trace(cross) ** 2 / np.sum(cross**2))
         t = est / se
-        crit = float(stats.t.ppf(1 - (1 - level) / 2, df))
+        crit = float(special.stdtrit(df, 1 - (1 - level) / 2))
         return {
             "estimate": est,
             "se": se,
             "df": df,
             "t": t,
-            "p": float(2 * stats.t.sf(abs(t), df)),
+            "p": float(2 * special.stdtr(df, -abs(t))),
             "ci_low": est - crit * se,
             "ci_high": est + crit * se,
         }
@@ -152,7 +152,7 @@ def peak_time_interval(fit: RobustFit, level: float = 0.95) -> tuple[float, floa
     t_star = -b1 / (2 * b2)
     grad = np.array([0.0, -1 / (2 * b2), b1 / (2 * b2**2)])
     r = fit.contrast(grad, level)
-    crit = float(stats.t.ppf(1 - (1 - level) / 2, r["df"]))
+    crit = float(special.stdtrit(r["df"], 1 - (1 - level) / 2))
     return float(24 * np.exp(t_star - crit * r["se"])), float(24 * np.exp(t_star + crit * r["se"]))
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ketamine_meta.stats import batch
 from ketamine_meta.stats.pooling import as_vectors as _as_arrays
@@ -199,7 +199,7 @@ def influence(yi, vi, labels=None, method: str = "REML", test: str = "knha", lev
         )
     out["inf"] = (
         (out["dffits"].abs() > 3 * np.sqrt(p / (k - p)))
-        | (stats.chi2.cdf(out["cook_d"], p) > 0.5)
+        | (special.chdtr(p, out["cook_d"]) > 0.5)
         | (out["hat"] > 3 * p / k)
         | (out["dfbs"].abs() > 1)
     )

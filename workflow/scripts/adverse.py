@@ -1,6 +1,0 @@
-"""Workflow step 'adverse'; the function it runs is imported below (``--help`` lists its arguments)."""
-
-from ketamine_meta.pipeline.analysis_steps import adverse_step
-from ketamine_meta.pipeline.cli import run_step
-
-raise SystemExit(run_step(adverse_step))

@@ -1,6 +1,0 @@
-"""Workflow step 'metrics'; the function it runs is imported below (``--help`` lists its arguments)."""
-
-from ketamine_meta.pipeline.claim_steps import metrics_step
-from ketamine_meta.pipeline.cli import run_step
-
-raise SystemExit(run_step(metrics_step))

@@ -1,6 +1,0 @@
-"""Workflow step 'timecourse_model'; the function it runs is imported below (``--help`` lists its arguments)."""
-
-from ketamine_meta.pipeline.analysis_steps import timecourse_model_step
-from ketamine_meta.pipeline.cli import run_step
-
-raise SystemExit(run_step(timecourse_model_step))
