@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -19,7 +20,13 @@ from helpers import ROOT
 def installed(tmp_path_factory) -> Path:
     """The wheel built from the checkout, unpacked (a pure-Python wheel installs by unpacking)."""
     out = tmp_path_factory.mktemp("wheel")
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+    # built from a copy of what the wheel is made of, so the checkout gets no build/ folder
+    source = out / "source"
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        source.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
                            capture_output=True, text=True, timeout=600)  # fmt: skip
     assert build.returncode == 0, build.stderr
     (wheel,) = out.glob("ketamine_meta-*.whl")

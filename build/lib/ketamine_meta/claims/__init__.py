@@ -1,1 +1,0 @@
-"""The claims layer (see ketamine_meta's docstring)."""

@@ -1,1 +1,0 @@
-"""The core layer (see ketamine_meta's docstring)."""

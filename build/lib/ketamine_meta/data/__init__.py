@@ -1,1 +1,0 @@
-"""The data layer (see ketamine_meta's docstring)."""

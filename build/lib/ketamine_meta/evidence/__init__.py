@@ -1,1 +1,0 @@
-"""The evidence layer (see ketamine_meta's docstring)."""

@@ -1,1 +1,0 @@
-"""The outputs layer (see ketamine_meta's docstring)."""

@@ -1,1 +1,0 @@
-"""The pipeline layer (see ketamine_meta's docstring)."""

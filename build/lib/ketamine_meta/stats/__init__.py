@@ -1,1 +1,0 @@
-"""The stats layer (see ketamine_meta's docstring)."""
