@@ -303,7 +303,7 @@ def time_scaled(factors: list[int], tmp: Path) -> dict:
         data = scaled_copy(factor, tmp / f"data_x{factor}")
         cmd = [sys.executable, "-c", wrapper, sys.executable, "-m", "snakemake", "-c2", "--config",
                f"data_dir={data}", f"results_dir={tmp / f'results_x{factor}'}", f"work_dir={tmp / f'work_x{factor}'}",
-               "seeds_dir="]  # fmt: skip
+               ]  # fmt: skip
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=7200)
         wall, rss, rc = proc.stdout.split()
         n_studies = sum(1 for _ in open(data / "studies.csv", encoding="utf-8")) - 1

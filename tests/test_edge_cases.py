@@ -280,3 +280,15 @@ def test_zero_event_tables_pool_as_metafor(edge, measure, fn):
             ("tau2", "tau2"),
         ):
             assert getattr(fit, ours) == pytest.approx(e[theirs], abs=TIGHT_ATOL), (e["table"], e["drop00"], ours)
+
+
+def test_a_moderator_model_that_fits_every_study_exactly_is_not_a_crash():
+    """Two levels, each of identical studies: under Knapp-Hartung s² = 0, so the moderators'
+    covariance is zero and the omnibus test is undefined (found by the 10x benchmark data)."""
+    fit = rma([0.2, 0.2, 0.7, 0.7], [0.05, 0.05, 0.05, 0.05], mods=[0, 0, 1, 1], method="REML", test="knha")
+    assert fit.qm != fit.qm and fit.qm_p != fit.qm_p  # NaN
+    assert fit.qm_df == (1.0, 2.0)
+    assert "moderator test not estimable" in fit.note
+    assert fit.betas == pytest.approx((0.2, 0.5))
+    z = rma([0.2, 0.2, 0.7, 0.7], [0.05, 0.05, 0.05, 0.05], mods=[0, 0, 1, 1], method="REML", test="z")
+    assert z.qm == pytest.approx(0.5**2 / (0.05 / 2 + 0.05 / 2)) and z.note == ""

@@ -211,15 +211,20 @@ def _rma_dense(y, v, X, method, test, level) -> RmaResult:
     i2, h2, q_p = (float(x) for x in heterogeneity(method, q, float(k - p), tau2, float(np.trace(P0))))
 
     qm = qm_p = qm_df = None
+    zero_residual = ""
     if p > 1:
         b2, V2 = beta[1:], vb[1:, 1:]
-        qm = float(b2 @ np.linalg.solve(V2, b2))
-        if test == "knha":
-            qm = qm / (p - 1)
-            qm_df = (float(p - 1), df)
+        qm_df = (float(p - 1), df) if test == "knha" else (float(p - 1),)
+        if np.linalg.matrix_rank(V2) < p - 1:
+            # Knapp-Hartung with a model that fits every study exactly (s² = 0): the coefficients'
+            # covariance is zero, so the omnibus test is undefined, not a crash (metafor's chol fails)
+            qm = qm_p = float("nan")
+            zero_residual = "moderator test not estimable: zero residual heterogeneity under Knapp-Hartung"
+        elif test == "knha":
+            qm = float(b2 @ np.linalg.solve(V2, b2)) / (p - 1)
             qm_p = float(special.fdtrc(p - 1, df, qm))
         else:
-            qm_df = (float(p - 1),)
+            qm = float(b2 @ np.linalg.solve(V2, b2))
             qm_p = float(special.chdtrc(p - 1, qm))
     half = crit * ses[0]
     pi_half = crit * np.sqrt(ses[0] ** 2 + tau2)
@@ -227,4 +232,5 @@ def _rma_dense(y, v, X, method, test, level) -> RmaResult:
     first |= {"stat": stat[0], "pval": pvals[0], "pi_low": beta[0] - pi_half, "pi_high": beta[0] + pi_half}
     first |= {"tau2": tau2, "i2": i2, "h2": h2, "q": q, "q_p": q_p, "crit": crit}
     used, note = (method, "") if converged else ("DL", batch.fallback_note(method))
+    note = "; ".join(n for n in (note, zero_residual) if n)
     return _make_result(k, p, used, method, test, first, df, (beta, ses, vb), (qm, qm_p, qm_df), converged, note)
