@@ -26,13 +26,12 @@ rule forest:
     priority: 10  # the longest job: started as soon as its inputs exist
     conda:
         ENV
-    threads: 1
     params:
         cmd=step("forest"),
     shell:
         "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
         " --pooled_csv {input.pooled} --moderators_csv {input.moderators}"
-        " --out_dir {output.folder} --out_index {output.index} --workers {threads} --log {log}"
+        " --out_dir {output.folder} --out_index {output.index} --log {log}"
 
 
 rule figures:

@@ -44,9 +44,8 @@ rule spec_curves:
         f"{WORK}/benchmarks/spec_curves.tsv"
     conda:
         ENV
-    threads: 1
     params:
         cmd=step("spec_curves"),
     shell:
         "{params.cmd} --config_path {input.cfg} --multiverse_csv {input.table}"
-        " --out_dir {output.folder} --out_index {output.index} --workers {threads} --log {log}"
+        " --out_dir {output.folder} --out_index {output.index} --log {log}"

@@ -12,11 +12,12 @@ Only Python's csv module is used. No number is computed here except arithmetic c
 from __future__ import annotations
 
 import collections
-import csv
-import io
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from csvio import read, write  # noqa: E402  (the same functions this script was run with)
 
 OUT = Path(__file__).resolve().parents[1]  # data/extracted
 STG = OUT / "staging"
@@ -24,24 +25,6 @@ PRE = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/pre_session2")
 GROUPS = ["relapse2", "sweep_iv", "sweep_noniv", "rob", "safety", "methods_refs"]
 ID_RE = re.compile(r"^[a-z]+[0-9]{4}[a-z]?$")
 LOG: list[str] = []  # human-readable change log
-
-
-def read(path: Path) -> tuple[list[str], list[dict]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    header = rows[0]
-    return header, [dict(zip(header, r)) for r in rows[1:] if any(c.strip() for c in r)]
-
-
-def write(path: Path, header: list[str], rows: list[dict]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for r in rows:
-        extra = set(r) - set(header)
-        assert not extra or all(r[k] == "" for k in extra), (path.name, extra, r)
-        w.writerow([r.get(h, "") for h in header])
-    path.write_text(buf.getvalue(), encoding="utf-8")
 
 
 def sort_rows(rows: list[dict], header: list[str]) -> list[dict]:

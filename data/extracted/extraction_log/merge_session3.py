@@ -32,11 +32,12 @@ Decisions applied (from the lead's brief, numbered as there):
 from __future__ import annotations
 
 import collections
-import csv
-import io
 import re
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from csvio import read, split_urls, write  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1]  # data/extracted
 STG = OUT / "staging"
@@ -54,24 +55,6 @@ for f in ("queries.csv", "hits.csv", "exclusion_categories.csv"):
     assert (PRE / "search" / f).exists(), f"PRE copy incomplete: search/{f}"
 
 
-def read(path: Path) -> tuple[list[str], list[dict]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    header = rows[0]
-    return header, [dict(zip(header, r)) for r in rows[1:] if any(c.strip() for c in r)]
-
-
-def write(path: Path, header: list[str], rows: list[dict]) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for r in rows:
-        extra = set(r) - set(header)
-        assert not extra or all(r[k] == "" for k in extra), (path.name, extra, r)
-        w.writerow([r.get(h, "") for h in header])
-    path.write_text(buf.getvalue(), encoding="utf-8")
-
-
 def sort_rows(rows: list[dict], header: list[str]) -> list[dict]:
     return sorted(rows, key=lambda r: (r[header[0]], r[header[1]]))  # stable: existing order kept
 
@@ -85,22 +68,6 @@ def one(rows: list[dict], **kw) -> dict:
     hit = [r for r in rows if all(r.get(k) == v for k, v in kw.items())]
     assert len(hit) == 1, (kw, len(hit))
     return hit[0]
-
-
-def split_urls(s: str) -> list[str]:
-    """';'-separated URLs; a piece that does not start with http belongs to the previous URL
-    (as in build_search_record.py: some stored URLs contain ';' themselves). Session 3 adds one case:
-    a find_string call logs GitHub file ids ('github:id...'), each of which is a record of its own."""
-    out: list[str] = []
-    for p in s.split(";"):
-        p = p.strip()
-        if not p:
-            continue
-        if p.startswith(("http", "github:")) or not out:
-            out.append(p)
-        else:
-            out[-1] += ";" + p
-    return out
 
 
 PROV = ("source_url", "locator", "evidence", "derivation")
@@ -142,6 +109,17 @@ _, new_st = stg("newtrials3", "studies")
 assert [r["study_id"] for r in new_st] == ["sumner2020", "karmadep2022", "downey2016"]
 for r in new_st:
     assert ID_RE.match(r["study_id"]) and r["pmid"] == "" and r["doi"] == "", r["study_id"]  # decision 5
+# labels are short names (Author Year, README section 2); the staged descriptions move to notes
+SHORT_LABELS = {"downey2016": "Downey 2016", "karmadep2022": "KARMA-Dep pilot 2022"}
+for r in new_st:
+    if r["study_id"] in SHORT_LABELS:
+        staged = r["label"]
+        r["label"] = SHORT_LABELS[r["study_id"]]
+        if r["study_id"] == "karmadep2022":
+            r["notes"] = f'HRB Open Research 3:90; first author not verified (label in session 3: "{staged}"). ' + r["notes"]
+        else:
+            r["notes"] = f'Label in session 3 was "{staged}". ' + r["notes"]
+        LOG.append(f"edit staged studies {r['study_id']}: label shortened to {r['label']!r}, the staged label kept in notes")
 add_rows("studies", "newtrials3", new_st, studies, h_st, ("study_id",))
 studies = sort_rows(studies, h_st)
 write(OUT / "studies.csv", h_st, studies)

@@ -41,25 +41,6 @@ def save_figure(fig, stem: str | Path, caption: str) -> list[Path]:
     return [png, svg, cap]
 
 
-def _draw_and_save(task) -> None:
-    draw, args, stem, caption = task
-    save_figure(draw(*args), stem, caption)
-
-
-def save_figures(tasks: list[tuple], workers: int = 1) -> None:
-    """``save_figure(draw(*args), stem, caption)`` for each ``(draw, args, stem, caption)`` task, in
-    ``workers`` processes. Every figure is drawn from its own arguments with the house style set
-    by ``draw``, so the files are the same whichever process writes them (forked workers: POSIX)."""
-    if workers <= 1 or len(tasks) < 2:
-        for task in tasks:
-            _draw_and_save(task)
-        return
-    import multiprocessing
-
-    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-        pool.map(_draw_and_save, tasks, chunksize=1)
-
-
 def publish(pairs: list[tuple[Path, Path]]) -> None:
     """Copy staged files (or folders) to their places in the results folder.
 

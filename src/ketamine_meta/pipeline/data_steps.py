@@ -19,6 +19,8 @@ def validate(
     """Load every input once; any problem raises before a result is written. With ``out_effects``
     and ``out_unused``, also build the effect-size table from the data just loaded (one process
     and one read of the data for both: the workflow's first job)."""
+    if (out_effects is None) != (out_unused is None):
+        raise SystemExit("validate: --out_effects and --out_unused go together")
     cfg = load_config(config_path)
     seeds = cfg.seeds_dir
     if seeds and not Path(seeds).is_dir():
@@ -46,7 +48,7 @@ def validate(
     if out_effects is not None:
         es, unused = comparisons.build_effect_sizes(ds, cfg)
         writers.write_csv(es, out_effects)
-        writers.write_csv(unused, out_unused if out_unused is not None else out_effects.with_name("unused_rows.csv"))
+        writers.write_csv(unused, out_unused)
 
 
 def effect_sizes(config_path: Path, out_effects: Path, out_unused: Path) -> None:

@@ -28,12 +28,11 @@ SPEC_CURVE_UNITS = {
 
 
 def forest_step(config_path: Path, effects_csv: Path, pooled_csv: Path, out_dir: Path, out_index: Path,
-                moderators_csv: Path | None = None, workers: int = 1) -> None:  # fmt: skip
+                moderators_csv: Path | None = None) -> None:  # fmt: skip
     """One forest plot per primary outcome x effect x group x time bin with k >= min_k_forest, for the
     effects of ``model.forest_effects``.
 
-    ``moderators_csv``: the route moderator tests, printed as the test for subgroup differences;
-    ``workers``: processes that draw the figures (the rule's threads)."""
+    ``moderators_csv``: the route moderator tests, printed as the test for subgroup differences."""
     cfg = load_config(config_path)
     es, pooled = read(effects_csv), read(pooled_csv)
     mods = read(moderators_csv) if moderators_csv else pd.DataFrame(columns=["moderator"])
@@ -47,7 +46,7 @@ def forest_step(config_path: Path, effects_csv: Path, pooled_csv: Path, out_dir:
     )
     level = cfg.model.level
     out_dir.mkdir(parents=True, exist_ok=True)
-    index, tasks = [], []
+    index = []
     for (outcome, effect, group, time_bin), cell in es.groupby(["outcome", "effect", "group", "time_bin"], sort=True):
         in_cell = (prim["outcome"] == outcome) & (prim["group"] == group) & (prim["time_bin"] == time_bin)
         p = prim[in_cell & (prim["effect"] == effect)]
@@ -64,10 +63,9 @@ def forest_step(config_path: Path, effects_csv: Path, pooled_csv: Path, out_dir:
         table = forest_table.forest_rows(cell, p, labels, arm_texts, level, mh, qm)
         caption = captions.forest_caption(cfg, title, k_all, effect, cell["route"].nunique() > 1, qm is not None,
                                           mh is not None)  # fmt: skip
-        tasks.append((forest.forest_plot, (table, effect, title, level, group), out_dir / stem, caption))
+        writers.save_figure(forest.forest_plot(table, effect, title, level, group), out_dir / stem, caption)
         index.append({"figure": f"figures/forest/{stem}.png", "outcome": outcome, "effect": effect, "group": group,
                       "time_bin": time_bin, "k": k_all, "caption": caption})  # fmt: skip
-    writers.save_figures(tasks, workers)
     writers.write_csv(
         pd.DataFrame(index, columns=["figure", "outcome", "effect", "group", "time_bin", "k", "caption"]), out_index
     )
@@ -121,13 +119,13 @@ def claims_figures_step(config_path: Path, claims_csv: Path, out_overview: Path,
     writers.save_figure(plots.claims_estimates(cl), out_estimates, captions.claims_estimates_caption(cfg))
 
 
-def spec_curves_step(config_path: Path, multiverse_csv: Path, out_dir: Path, out_index: Path, workers: int = 1) -> None:
-    """A specification-curve figure per central claim that has a multiverse (drawn by ``workers`` processes)."""
+def spec_curves_step(config_path: Path, multiverse_csv: Path, out_dir: Path, out_index: Path) -> None:
+    """A specification-curve figure per central claim that has a multiverse."""
     cfg = load_config(config_path)
     mv = read(multiverse_csv)
     registry = {c.claim_id: c for c in claims.load_claims(cfg.claims_file)}
     out_dir.mkdir(parents=True, exist_ok=True)
-    index, tasks = [], []
+    index = []
     for cid, rows in mv.groupby("claim_id", sort=True):
         c = registry[cid]
         if not c.central or not rows["estimate"].notna().any():
@@ -145,9 +143,8 @@ def spec_curves_step(config_path: Path, multiverse_csv: Path, out_dir: Path, out
         n = len(testable)
         share = testable["supports"].mean() if n else float("nan")
         caption = captions.spec_curve_caption(cfg, cid, c.document, c.metric, n, len(rows) - n, dims, share)
-        tasks.append((plots.spec_curve, args, out_dir / cid, caption))
+        writers.save_figure(plots.spec_curve(*args), out_dir / cid, caption)
         index.append({"claim_id": cid, "figure": f"figures/spec_curve/{cid}.png", "n_specs": n, "caption": caption})
-    writers.save_figures(tasks, workers)
     writers.write_csv(pd.DataFrame(index, columns=["claim_id", "figure", "n_specs", "caption"]), out_index)
 
 
