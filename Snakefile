@@ -18,6 +18,7 @@ include: "workflow/rules/simulation.smk"
 
 onerror:
     report_failure(log)
+    stop_rescheduling_timers()
 
 
 rule all:

@@ -81,6 +81,7 @@ def test_each_workflow_script_names_the_step_it_runs():
         }  # noqa: E501
         assert steps, f"{script.name} imports no step function"
         assert imported.get("run_step") == "ketamine_meta.pipeline.cli", script.name
+        assert imported.get("exit_with") == "ketamine_meta.pipeline.cli", script.name  # fast exit (cli.exit_with)
         # nothing but imports and the call: the work is in the library
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
         assert calls == [], script.name

@@ -95,3 +95,28 @@ def test_multiverse_is_deterministic(world):
     ds, cfg, registry, mv = world
     again = multiverse.run_multiverse(ds, cfg, registry)
     pd.testing.assert_frame_equal(mv, again)
+
+
+def test_every_specification_sees_the_effect_sizes_a_fresh_build_gives(world):
+    """The multiverse reuses each study's rows across rule combinations (StudyMemo) and bins each
+    distinct table once: for every specification the table equals a build from scratch under that
+    specification's config, and the primary-set mask equals ``in_primary``."""
+    from ketamine_meta.evidence.comparisons import bin_effect_sizes, effect_sizes_by_time
+    from ketamine_meta.evidence.select import in_primary
+
+    ds, cfg, _, _ = world
+    cache = multiverse._EffectCache(ds, cfg)
+    specs = multiverse.specifications(cfg, "pooled")
+    tables = {}
+    for s in specs:
+        scfg = cache.config(s)
+        rules = (s.arms, s.crossover, s.measure, s.conversion)
+        if rules not in tables:
+            tables[rules] = bin_effect_sizes(*effect_sizes_by_time(ds, scfg), scfg)
+        fresh, got = tables[rules], cache.get(s)
+        cols = [c for c in fresh.columns if c != "primary"]
+        pd.testing.assert_frame_equal(got[cols], fresh[cols], check_dtype=False)
+        np.testing.assert_array_equal(cache.mask(s), in_primary(fresh, scfg).to_numpy())
+    # the reuse is real: fewer study builds than studies x distinct rule sets
+    n_rules = len({(s.arms, s.crossover) for s in specs})
+    assert len(cache.memo._rows) < len(ds["studies"]) * n_rules

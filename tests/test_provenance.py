@@ -10,7 +10,7 @@ import yaml
 from helpers import ROOT
 
 from ketamine_meta.outputs import provenance
-from ketamine_meta.pipeline import publish_steps as steps
+from ketamine_meta.pipeline import summary
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_run_summary_names_the_report_and_counts_verdicts(tmp_path):
     claims = pd.DataFrame({"verdict": ["reproduced", "not_testable", "reproduced", "contradicted"],
                            "central": [True, False, False, True]})  # fmt: skip
     claims.to_csv(tmp_path / "claims.csv", index=False)
-    text = steps.run_summary(tmp_path)
+    text = summary.run_summary(tmp_path)
     assert f"report: {tmp_path / 'report.html'}" in text
     assert "claims: 4 (2 reproduced, 1 contradicted, 1 not_testable)" in text
     assert "headline claims: 2 (1 reproduced, 1 contradicted)" in text

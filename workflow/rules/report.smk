@@ -97,7 +97,8 @@ rule publish:
 
 onsuccess:
     # where the report is and what the claims came to, after Snakemake's job log
-    from ketamine_meta.pipeline.publish_steps import run_summary
+    from ketamine_meta.pipeline.summary import run_summary
 
     if Path(RESULTS, "claims.csv").is_file():
         print(run_summary(RESULTS))
+    stop_rescheduling_timers()

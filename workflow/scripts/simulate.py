@@ -4,11 +4,11 @@
 
 import sys
 
-from ketamine_meta.pipeline.cli import run_step
+from ketamine_meta.pipeline.cli import exit_with, run_step
 from ketamine_meta.pipeline.publish_steps import simulation_cell_step, simulation_summary_step
 
 PARTS = {"cell": simulation_cell_step, "summary": simulation_summary_step}
 
 if len(sys.argv) < 2 or sys.argv[1] not in PARTS:
     raise SystemExit(f"usage: simulate.py {{{'|'.join(PARTS)}}} --name value ... [--log FILE]")
-raise SystemExit(run_step(PARTS[sys.argv[1]], sys.argv[2:]))
+exit_with(run_step(PARTS[sys.argv[1]], sys.argv[2:]))

@@ -24,6 +24,7 @@ what a reader can check against the forest plot's study list).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -58,19 +59,23 @@ class Evidence:
     def overall_rob(self, study: str) -> str:
         """``high`` if any key domain is high, ``unclear`` if any is unclear, ``low`` if all are
         low, ``not assessed`` when the study has no judgement at all."""
-        j = self.risk_of_bias[self.risk_of_bias["study_id"] == study]
-        j = j[j["domain"].isin(KEY_ROB_DOMAINS)]
+        return self._overall.get(study, "not assessed")
+
+    @functools.cached_property
+    def _overall(self) -> dict[str, str]:
+        # every study's overall judgement at once: grade() asks for each study of each claim
+        j = self.risk_of_bias[self.risk_of_bias["domain"].isin(KEY_ROB_DOMAINS)]
         if "assessor" in j:
             # one judgement per domain: a Cochrane review's over another review's over the project's
             rank = j["assessor"].map(lambda a: 0 if a.startswith("cochrane") or "cochrane" in a else
                                      (1 if a.startswith("other_review") else 2))  # fmt: skip
-            j = j.assign(_r=rank).sort_values(["domain", "_r"]).drop_duplicates("domain")
-        j = j["judgement"]
-        if j.empty:
-            return "not assessed"
-        if (j == "high").any():
-            return "high"
-        return "unclear" if (j == "unclear").any() else "low"
+            j = j.assign(_r=rank).sort_values(["study_id", "domain", "_r"], kind="stable")
+            j = j.drop_duplicates(["study_id", "domain"])
+        out = {}
+        for study, judged in j.groupby("study_id", sort=False)["judgement"]:
+            values = set(judged)
+            out[study] = "high" if "high" in values else ("unclear" if "unclear" in values else "low")
+        return out
 
 
 def _scope_mismatch(claim, studies: list[str], ev: Evidence, scope_fields: dict) -> list[tuple[str, float]]:

@@ -22,15 +22,22 @@ def forest_name(outcome, effect, group, time_bin) -> str:
     return f"forest_{outcome}_{effect}_{group}_{time_bin}"
 
 
-def forest_path(cfg, primary: pd.DataFrame, outcome, effect, group, time_bin) -> str:
-    """The forest plot of that cell, or "" when none is drawn (k below ``model.min_k_forest``, or an
-    effect outside ``model.forest_effects``):
-    the same rule the forest step applies, so a metric never points at a missing figure."""
-    hit = primary[(primary["outcome"] == outcome) & (primary["effect"] == effect) & (primary["group"] == group)
-                  & (primary["time_bin"] == time_bin) & (primary["route"] == "all")]  # fmt: skip
-    if hit.empty or int(hit["k"].iloc[0]) < cfg.model.min_k_forest or effect not in cfg.model.forest_effects:
-        return ""
-    return f"figures/forest/{forest_name(outcome, effect, group, time_bin)}.png"
+def forest_figures(cfg, primary: pd.DataFrame) -> dict[tuple[str, str, str, str], str]:
+    """(outcome, effect, group, time bin) -> the path of that cell's forest plot, for the cells the
+    forest step draws (route ``all`` with k >= ``model.min_k_forest``, effects of
+    ``model.forest_effects``): the same rule as the forest step, so a metric never points at a
+    missing figure. Look cells up with ``.get(key, "")``: no plot is an empty path."""
+    out: dict = {}
+    seen: set = set()
+    cells = primary[primary["route"] == "all"]
+    for key in zip(cells["outcome"], cells["effect"], cells["group"], cells["time_bin"], cells["k"]):
+        cell, k = key[:4], key[4]
+        if cell in seen:
+            continue  # the first row of a cell decides, as in the forest step
+        seen.add(cell)
+        if int(k) >= cfg.model.min_k_forest and cell[1] in cfg.model.forest_effects:
+            out[cell] = f"figures/forest/{forest_name(*cell)}.png"
+    return out
 
 
 def anchor(reference: pd.DataFrame | None, quantity: str) -> pd.Series | None:

@@ -9,9 +9,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
-from ketamine_meta.claims.labels import EFFECT_WORDS, anchor, forest_path
+from ketamine_meta.claims.labels import EFFECT_WORDS, anchor, forest_figures
 from ketamine_meta.evidence.analyses import to_reporting_scale
 from ketamine_meta.stats import effects
 
@@ -112,7 +111,7 @@ def nnt_metrics(cfg, primary) -> list[dict]:
     """Number needed to treat = 1 / pooled risk difference. Its interval inverts the RD's CI when
     that excludes 0; when the RD's CI spans 0 the NNT interval runs through infinity and is
     reported as missing (Altman 1998)."""
-    rows = []
+    rows, figures = [], forest_figures(cfg, primary)
     rd = primary[(primary["group"] == "contrast") & (primary["effect"] == "rd")]
     for _, r in rd.iterrows():
         if not r["estimate"] > 0:
@@ -133,7 +132,7 @@ def nnt_metrics(cfg, primary) -> list[dict]:
                 f"{cfg.bin_label(r['time_bin'])}, route {r['route']} (1 / pooled risk difference"
                 + ("" if excl else "; the RD's CI includes 0, so the NNT's interval is unbounded")
                 + ")",
-                "figure": forest_path(cfg, primary, r["outcome"], "rd", "contrast", r["time_bin"]),
+                "figure": figures.get((r["outcome"], "rd", "contrast", r["time_bin"]), ""),
             }
         )
     return rows
@@ -162,7 +161,7 @@ def ratio_metrics(cfg, primary, reference) -> list[dict]:
     a = anchor(reference, cfg.reference.antidepressant_smd_quantity)
     if a is None:
         return []
-    rows = []
+    rows, figures = [], forest_figures(cfg, primary)
     smd = primary[
         (primary["group"] == "contrast") & (primary["effect"] == "smd") & (primary["outcome"] == "depression")
     ]
@@ -180,7 +179,7 @@ def ratio_metrics(cfg, primary, reference) -> list[dict]:
                 "analysis_id": r["analysis_id"],
                 "unit": "ratio",
                 "description": f"pooled g ({r['analysis_id']}) / anchor g {a['value']:g} ({a['quantity']}; {how})",
-                "figure": forest_path(cfg, primary, "depression", "smd", "contrast", r["time_bin"]),
+                "figure": figures.get(("depression", "smd", "contrast", r["time_bin"]), ""),
             }
         )
     return rows
@@ -313,7 +312,7 @@ def timecourse_metrics(cfg, preds: pd.DataFrame, summary: pd.DataFrame) -> list[
 
 
 def study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
-    rows = []
+    rows, figures = [], forest_figures(cfg, primary)
     z = effects.Z975
     # one study's comparative effect: study_effect.<study>.<outcome>.<effect>.<bin> (z interval, as escalc)
     for _, r in es[es["group"] == "contrast"].drop_duplicates(["study_id", "outcome", "effect", "time_bin"]).iterrows():
@@ -328,7 +327,7 @@ def study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
     rates = es[es["effect"] == "logit_p"]
     for _, r in rates.iterrows():
         x, n = int(r["events_treatment"]), int(r["n_treatment"])
-        lo, hi = proportion_confint(x, n, alpha=0.05, method=cfg.relapse.study_ci)
+        lo, hi = effects.proportion_ci(x, n, cfg.relapse.study_ci)
         rows.append(
             {
                 "metric": f"study.{r['study_id']}.{r['outcome']}.{r['group']}.{r['time_bin']}",
@@ -344,9 +343,7 @@ def study_metrics(cfg, es: pd.DataFrame, primary: pd.DataFrame) -> list[dict]:
                 "unit": "proportion",
                 "description": f"{r['study_id']} {r['outcome']} in {r['group']} arm(s) {r['comparison']} at "
                 f"{cfg.bin_label(r['time_bin'])} ({x}/{n}; {cfg.relapse.study_ci.title()} interval)",
-                "figure": forest_path(cfg, primary, r["outcome"], "logit_p", r["group"], r["time_bin"])
-                if r["primary"]
-                else "",
+                "figure": figures.get((r["outcome"], "logit_p", r["group"], r["time_bin"]), "") if r["primary"] else "",
             }
         )
     return rows

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ketamine_meta.claims.labels import EFFECT_WORDS, forest_path
+from ketamine_meta.claims.labels import EFFECT_WORDS, forest_figures
 from ketamine_meta.claims.metric_families import (
     adverse_metrics,
     dose_metrics,
@@ -82,8 +82,9 @@ def build_metrics(cfg: Config, t: Inputs) -> pd.DataFrame:
     """Every metric of the key grammar in the module docstring, sorted by key."""
     rows: list[dict] = []
     primary = t.pooled[t.pooled["subset"] == "primary"]
+    figures = forest_figures(cfg, primary)
     for _, r in t.pooled.iterrows():
-        fig = forest_path(cfg, primary, r["outcome"], r["effect"], r["group"], r["time_bin"])
+        fig = figures.get((r["outcome"], r["effect"], r["group"], r["time_bin"]), "")
         sub = "" if r["subset"] == "primary" else f".{r['subset']}"
         where = f"{cfg.bin_label(r['time_bin'])}, route {r['route']}"
         if sub:

@@ -102,19 +102,22 @@ def specifications(cfg: Config, family: str) -> list[Spec]:
 
 
 class _EffectCache:
-    """Effect sizes per specification: built at all time points once per (dose-arm rule, crossover
-    rule), then filtered by the measure and conversion rules and binned (cheap)."""
+    """Effect sizes per specification. Each study's rows are built once per distinct set of rules
+    that can move them (:class:`~ketamine_meta.evidence.comparisons.StudyMemo`); a table is binned
+    once per measure and conversion rule, and specifications whose tables are the same share one
+    canonical key (:meth:`table_key`), so their cells and masks are selected once."""
 
     def __init__(self, ds: Dataset, cfg: Config):
         self.ds, self.cfg = ds, cfg
-        self._long: dict = {}
-        self._parallel: dict = {}
-        self._parallel_binned: dict = {}
+        self.memo = comparisons.StudyMemo(ds)
+        self._built: dict = {}
+        self._table_key: dict = {}
+        self._binned_part: dict = {}
+        self._binned: dict = {}
         self._cell_rows: dict = {}
         self._handling: dict = {}
-        self._binned: dict = {}
         self.cells: dict = {}  # claim cell -> selected rows per effect-size table (see _cells)
-        self.masks: dict = {}
+        self.masks: dict = {}  # (table, controls, drug) -> primary-set filter of the whole table
 
     def config(self, s: Spec) -> Config:
         """The configuration of one specification: ``handling`` with its choices' overrides."""
@@ -128,35 +131,44 @@ class _EffectCache:
             self._handling[s] = self.config(s).handling
         return self._handling[s]
 
+    def table_key(self, s: Spec) -> tuple:
+        """What the binned table of ``s`` depends on: the built rows of the parallel-group and of
+        the crossover trials (memo table ids) and the measure and conversion rules."""
+        rules = (s.arms, s.crossover, s.measure, s.conversion)
+        if rules not in self._table_key:
+            cfg = self.config(s)
+            # measure and conversion act after the build: build with both allowed, filter in _bin
+            bcfg = cfg.with_handling({"contrast_md_to_g": True})
+            parts = []
+            # the crossover rules move only the crossover trials: the others are built per arm rule
+            for crossover, build in ((False, s.arms), (True, (s.arms, s.crossover))):
+                if build not in self._built:
+                    self._built[build] = self.memo.by_time(bcfg, crossover=crossover)
+                pkey, tables = self._built[build]
+                bkey = (pkey, s.measure, s.conversion)
+                if bkey not in self._binned_part:
+                    self._binned_part[bkey] = self._bin(tables, cfg)
+                parts.append(bkey)
+            key = tuple(parts)
+            if key not in self._binned:
+                self._binned[key] = comparisons.finish_effect_sizes([self._binned_part[b] for b in parts], cfg)
+            self._table_key[rules] = key
+        return self._table_key[rules]
+
     def get(self, s: Spec) -> pd.DataFrame:
         """The binned effect sizes of one specification. Binning works within a study, so the
-        parallel-group trials (which no crossover rule moves) are binned once per arm, measure and
-        conversion rule, and only the crossover trials once per crossover rule as well."""
-        key = (s.arms, s.crossover, s.measure, s.conversion)
-        if key not in self._binned:
-            cfg = self.config(s)
-            # measure and conversion act after the build: build with both allowed, filter below
-            bcfg = cfg.with_handling({"contrast_md_to_g": True})
-            if s.arms not in self._parallel:
-                self._parallel[s.arms] = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=False)
-            if (s.arms, s.crossover) not in self._long:
-                self._long[(s.arms, s.crossover)] = comparisons.effect_sizes_by_time(self.ds, bcfg, crossover=True)
-            pkey = (s.arms, s.measure, s.conversion)
-            if pkey not in self._parallel_binned:
-                self._parallel_binned[pkey] = self._bin(self._parallel[s.arms], cfg)
-            parts = [self._parallel_binned[pkey], self._bin(self._long[(s.arms, s.crossover)], cfg)]
-            self._binned[key] = comparisons.finish_effect_sizes(parts, cfg)
-        return self._binned[key]
+        parallel-group and the crossover trials are binned apart, each once per distinct table."""
+        return self._binned[self.table_key(s)]
 
-    def cell(self, s: Spec, key: tuple[str, str, str, str]) -> pd.DataFrame:
-        """The rows of one (outcome, effect, time bin, group) cell under specification ``s``; each
-        binned table is split into its cells once."""
-        tkey = (s.arms, s.crossover, s.measure, s.conversion)
+    def cell(self, s: Spec, key: tuple[str, str, str, str]) -> tuple[pd.DataFrame, np.ndarray]:
+        """The binned table of ``s`` and the positions of one (outcome, effect, time bin, group)
+        cell in it; each binned table is split into its cells once."""
+        tkey = self.table_key(s)
         if tkey not in self._cell_rows:
             es = self.get(s)
             self._cell_rows[tkey] = (es, es.groupby(["outcome", "effect", "time_bin", "group"], sort=False).indices)
         es, index = self._cell_rows[tkey]
-        return es.iloc[index[key]] if key in index else es.iloc[0:0]
+        return es, index.get(key, np.array([], dtype=np.intp))
 
     @staticmethod
     def _bin(tables: tuple[pd.DataFrame, pd.DataFrame], cfg: Config) -> pd.DataFrame:
@@ -165,12 +177,17 @@ class _EffectCache:
             con = con[~con["conversions"].str.contains("md_to_g", na=False)]
         return comparisons.binned_rows(arm, con, cfg)
 
-    def mask(self, es: pd.DataFrame, s: Spec) -> np.ndarray:
-        """The primary-set filter (controls, populations, drugs) under this specification: the
-        rule of :func:`ketamine_meta.evidence.select.in_primary`, on NumPy arrays."""
-        h = self.handling(s)
-        ok = np.isin(es["population"].to_numpy(), h.populations) & np.isin(es["drug"].to_numpy(), h.drugs)
-        return ok & (np.isin(es["control"].to_numpy(), h.controls) | (es["group"].to_numpy() == "single_arm"))
+    def mask(self, s: Spec) -> np.ndarray:
+        """The primary-set filter (controls, populations, drugs) of this specification over its
+        whole binned table, once per (table, control and drug choice): the rule of
+        :func:`ketamine_meta.evidence.select.in_primary`, on NumPy arrays."""
+        mkey = (self.table_key(s), s.controls, s.drug)
+        if mkey not in self.masks:
+            h, es = self.handling(s), self.get(s)
+            ok = np.isin(es["population"].to_numpy(), h.populations) & np.isin(es["drug"].to_numpy(), h.drugs)
+            ok &= np.isin(es["control"].to_numpy(), h.controls) | (es["group"].to_numpy() == "single_arm")
+            self.masks[mkey] = ok
+        return self.masks[mkey]
 
 
 def _parse(metric: str) -> dict:
@@ -265,23 +282,25 @@ def _cells(cache, cfg, q, specs, levels_spec=None) -> list[dict]:
     out = []
     qkey = tuple(sorted((k, str(v)) for k, v in q.items())) + (str(levels_spec),)
     tables = cache.cells.setdefault(qkey, {})
-    masks = cache.masks.setdefault(qkey, {})
+    masks: dict = {}
     for s in specs:
-        tkey = (s.arms, s.crossover, s.measure, s.conversion)
+        tkey = cache.table_key(s)
         if tkey not in tables:
-            es = cache.cell(s, (q["outcome"], q["effect"], q["bin"], q.get("group", "contrast")))
+            full, pos = cache.cell(s, (q["outcome"], q["effect"], q["bin"], q.get("group", "contrast")))
+            es = full.iloc[pos]
             if q.get("route", "all") != "all":
-                es = es[es["route"] == q["route"]]
+                keep = (es["route"] == q["route"]).to_numpy()
+                es, pos = es[keep], pos[keep]
             es = es.reset_index(drop=True)
             arrays = {"yi": es["yi"].to_numpy(float), "vi": es["vi"].to_numpy(float),
                       "study_id": es["study_id"].to_numpy()}  # fmt: skip
             if levels_spec is not None:
                 arrays["level"] = analyses._levels(es, levels_spec).to_numpy()
-            tables[tkey] = (es, arrays, _subset_mask(es, cfg, q.get("subset")))
-        es, arrays, sub = tables[tkey]
+            tables[tkey] = (pos, arrays, _subset_mask(es, cfg, q.get("subset")))
+        pos, arrays, sub = tables[tkey]
         mkey = (tkey, s.controls, s.drug)
         if mkey not in masks:
-            masks[mkey] = cache.mask(es, s) & sub
+            masks[mkey] = cache.mask(s)[pos] & sub
         ok = masks[mkey]
         out.append({name: a[ok] for name, a in arrays.items()})
     return out

@@ -32,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from ketamine_meta.claims.keys import family_of
+from ketamine_meta.core import yamltext
 from ketamine_meta.core.errors import ConfigError
 from ketamine_meta.core.settings import Config
 from ketamine_meta.core.suggest import closest, did_you_mean
@@ -196,7 +197,7 @@ def load_claims(path: str | Path, seeds_dir: str | Path | None = None) -> list[C
     """Read and validate the registry; every problem is reported together as a ConfigError."""
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamltext.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the claims registry: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("claims"), list):

@@ -7,12 +7,13 @@ here add the rules a schema cannot express (bins that overlap, a nominal hour ou
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import jsonschema
-import yaml
 
+from ketamine_meta.core import yamltext
 from ketamine_meta.core.errors import ConfigError
 from ketamine_meta.core.settings import Config
 from ketamine_meta.core.suggest import closest, did_you_mean
@@ -22,12 +23,18 @@ SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 
 
 def load_schema() -> dict:
-    return yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return yamltext.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    # parsed once per process: a job that chains several steps reads the config once per step
+    return jsonschema.Draft202012Validator(load_schema())
 
 
 def validate_config(cfg: dict, source: str = "config") -> dict:
     """Return ``cfg`` if valid, else raise ConfigError listing every problem."""
-    validator = jsonschema.Draft202012Validator(load_schema())
+    validator = _validator()
     problems = []
     for err in sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path))):
         where = ".".join(map(str, err.absolute_path)) or "(top level)"
@@ -104,7 +111,7 @@ def load_config(path: str | Path) -> Config:
     typed, frozen :class:`~ketamine_meta.core.settings.Config` every step reads."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    cfg = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    cfg = json.loads(text) if path.suffix == ".json" else yamltext.safe_load(text)
     return Config.from_dict(in_time_order(validate_config(cfg, source=str(path))))
 
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from ketamine_meta.core import yamltext
 
 FIELDS = ("file", "title", "author", "date", "url")
 
@@ -52,7 +52,7 @@ def load_documents(path: str | Path | None) -> dict[str, Document]:
             logging.info("documents file %s not found: documents are named by file name", path)
         return {}
     out = {}
-    for entry in _entries(yaml.safe_load(Path(path).read_text(encoding="utf-8"))):
+    for entry in _entries(yamltext.safe_load(Path(path).read_text(encoding="utf-8"))):
         if not isinstance(entry, dict) or not entry.get("file"):
             continue
         values = {k: "" if entry.get(k) is None else str(entry.get(k)).strip() for k in FIELDS}

@@ -10,6 +10,8 @@ which scale and measure win, which control types and populations enter."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -59,27 +61,86 @@ def _bin_and_pick(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     return df.drop(columns=["_dist", "_scale", "_measure"])
 
 
-def effect_sizes_by_time(ds: Dataset, cfg: Config, crossover: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def effect_sizes_by_time(
+    ds: Dataset, cfg: Config, crossover: bool | None = None, memo: StudyMemo | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Arm-level and contrast-level effect sizes at every printed time point, before binning.
 
     Depends on the ``handling`` rules that shape comparisons (multi-arm, doses, scales, measures,
     binary effects) but not on the time bins, so the multiverse builds it once per arm rule and
     re-bins it cheaply (:func:`bin_effect_sizes`). ``crossover`` True / False builds only the
     crossover / the other trials (the crossover rules move only the former); None builds all.
+    ``memo``: reuse each study's rows across calls (:class:`StudyMemo`).
     """
-    arm_level, contrast_level = [], []
-    studies = ds["studies"].sort_values("study_id")
-    if crossover is not None:
-        studies = studies[(studies["design"] == "crossover") == crossover]
-    # each table split by study once (not filtered once per study)
-    arms, cont, binr, con = (_by_study(ds[t]) for t in ("arms", "outcomes_continuous", "outcomes_binary", "contrasts"))
-    for _, st in studies.iterrows():
-        sid = st["study_id"]
-        study = Study(st, arms(sid), cfg)
-        arm_level += continuous(study, cont(sid), cfg) if study.comparative else []
-        arm_level += binary(study, binr(sid), cfg)
-        contrast_level += contrast_rows(study, con(sid), cfg) if study.comparative else []
-    return pd.DataFrame(arm_level), pd.DataFrame(contrast_level)
+    return (memo or StudyMemo(ds)).by_time(cfg, crossover)[1]
+
+
+class StudyMemo:
+    """Effect sizes by time, each study built once per distinct set of rules that can move it.
+
+    For calls whose configs differ only in ``handling`` (the multiverse), a study's rows depend on
+    the arms it keeps (``ketamine_doses``), the multi-arm rule only where it keeps several
+    ketamine arms, the crossover rule only if it is a crossover trial, and the other ``handling``
+    keys the build reads. The measure rule, the primary-set filters (controls, populations, drugs)
+    act after the build (:func:`binned_rows`, :func:`finish_effect_sizes`) and are left out of the
+    key, so most of a multiverse's ~90 rule combinations reuse most studies' rows.
+    ``tests/test_multiverse.py`` checks every specification against a build from scratch."""
+
+    #: handling keys read by the binning or the primary flag, never by the build: held constant in keys
+    _AFTER_BUILD = {"smd_measure": "", "controls": (), "populations": (), "drugs": ()}
+
+    def __init__(self, ds: Dataset):
+        self.ds = ds
+        self._rows: dict = {}
+        self._tables: dict = {}  # tuple of study keys -> (table id, tables)
+        self._study: dict = {}
+        studies = ds["studies"].sort_values("study_id")
+        self._studies = list(studies.iterrows())
+        # each table split by study once (not filtered once per study)
+        self._arms, self._cont, self._binr, self._con = (
+            _by_study(ds[t]) for t in ("arms", "outcomes_continuous", "outcomes_binary", "contrasts")
+        )
+
+    def _key(self, study: Study, cfg: Config) -> tuple:
+        h = cfg.handling
+        several = len(study.ket) > 1
+        rest = dataclasses.replace(
+            h,
+            **self._AFTER_BUILD,
+            ketamine_doses="",
+            multi_arm=h.multi_arm if several else "",
+            crossover=h.crossover if study.crossover else "",
+            crossover_r=h.crossover_r if study.crossover else 0.0,
+        )
+        return (study.st["study_id"], tuple(study.ket), rest)
+
+    def by_time(self, cfg: Config, crossover: bool | None = None) -> tuple[int, tuple[pd.DataFrame, pd.DataFrame]]:
+        """(table id, (arm-level, contrast-level)) as :func:`effect_sizes_by_time`; equal ids mean
+        equal tables (the same objects), so a caller can bin a table once per id."""
+        keys, parts = [], []
+        for _, st in self._studies:
+            if crossover is not None and (st["design"] == "crossover") != crossover:
+                continue
+            sid = st["study_id"]
+            # a Study reads only the route groups (fixed) and the kept doses from the config
+            skey = (sid, cfg.handling.ketamine_doses)
+            if skey not in self._study:
+                self._study[skey] = Study(st, self._arms(sid), cfg)
+            study = self._study[skey]
+            key = self._key(study, cfg)
+            if key not in self._rows:
+                arm = continuous(study, self._cont(sid), cfg) if study.comparative else []
+                arm += binary(study, self._binr(sid), cfg)
+                con = contrast_rows(study, self._con(sid), cfg) if study.comparative else []
+                self._rows[key] = (arm, con)
+            keys.append(key)
+            parts.append(self._rows[key])
+        tkey = tuple(keys)
+        if tkey not in self._tables:
+            arm_level = [r for a, _ in parts for r in a]
+            contrast_level = [r for _, c in parts for r in c]
+            self._tables[tkey] = (len(self._tables), (pd.DataFrame(arm_level), pd.DataFrame(contrast_level)))
+        return self._tables[tkey]
 
 
 def _by_study(table: pd.DataFrame):

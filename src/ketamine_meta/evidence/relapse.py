@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
-from statsmodels.stats.proportion import proportion_confint
 
 from ketamine_meta.core.settings import Config
+from ketamine_meta.stats.effects import proportion_ci
 
 STUDY_COLUMNS = [
     "study_id",
@@ -114,7 +114,7 @@ def relapse_by_study(relapse: pd.DataFrame, cfg: Config) -> pd.DataFrame:
         if counted:
             x, n = int(r["n_relapsed"]), int(r["n_responders"])
             p = x / n
-            lo, hi = proportion_confint(x, n, alpha=0.05, method=method)
+            lo, hi = proportion_ci(x, n, method)
         elif pd.notna(r.get("proportion_relapsed")):
             x, n, p, lo, hi = np.nan, r["n_responders"], float(r["proportion_relapsed"]), np.nan, np.nan
         else:
@@ -229,12 +229,12 @@ def pool_cell(cell: pd.DataFrame, method: str, study_ci: str = "wilson") -> dict
     base = {"k": k, "n_participants": float(n.sum()), "events": float(x.sum()),
             "studies": ";".join(sorted(cell["study_id"]))}  # fmt: skip
     if k == 1:
-        lo, hi = proportion_confint(int(x[0]), int(n[0]), method=study_ci)
+        lo, hi = proportion_ci(int(x[0]), int(n[0]), study_ci)
         ci = {"wilson": "Wilson", "beta": "Clopper-Pearson"}[study_ci]
         return {**base, "estimate": x[0] / n[0], "ci_low": float(lo), "ci_high": float(hi), "tau2": np.nan,
                 "method": "single study", "ci_method": ci, "note": "one study: its own interval"}  # fmt: skip
     if method == "exact":
-        lo, hi = proportion_confint(int(x.sum()), int(n.sum()), method="beta")
+        lo, hi = proportion_ci(int(x.sum()), int(n.sum()), "beta")
         return {**base, "estimate": x.sum() / n.sum(), "ci_low": float(lo), "ci_high": float(hi), "tau2": 0.0,
                 "method": "pooled counts (common effect)", "ci_method": "Clopper-Pearson", "note": ""}  # fmt: skip
     fit = glmm_plo(x, n)

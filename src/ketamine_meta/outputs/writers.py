@@ -34,7 +34,7 @@ def save_figure(fig, stem: str | Path, caption: str) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg, cap = stem.with_suffix(".png"), stem.with_suffix(".svg"), stem.with_suffix(".caption.txt")
-    fig.savefig(png, dpi=PNG_DPI, metadata={"Software": None})
+    fig.savefig(png, dpi=PNG_DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     fig.savefig(svg, metadata={"Date": None, "Creator": None})
     plt.close(fig)
     write_text(caption, cap)

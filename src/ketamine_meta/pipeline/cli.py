@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import sys
 import traceback
 import typing
@@ -82,6 +83,19 @@ def typed_kwargs(func: Callable, argv: list[str]) -> dict:
     if missing:
         raise SystemExit(f"{func.__name__}: missing argument(s) {', '.join('--' + m for m in missing)}")
     return {name: _convert(func, name, values) for name, values in raw.items()}
+
+
+def exit_with(code: int) -> typing.NoReturn:
+    """End a workflow step's process with ``code`` at once, after flushing the log and stdio.
+
+    Why not ``raise SystemExit``: tearing down an interpreter that has loaded pandas, SciPy and
+    matplotlib takes ~0.5 s (measured on the forest step), paid by every job of a run. By the time
+    a step returns, every output has been written and closed, so there is nothing left for the
+    teardown to do; ``logging.shutdown`` flushes and closes the job's log first."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def run_step(step: Callable[..., None], argv: list[str] | None = None) -> int:

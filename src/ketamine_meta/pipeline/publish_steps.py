@@ -12,7 +12,6 @@ import pandas as pd
 from ketamine_meta.core.config import load_config
 from ketamine_meta.data.contract import TABLES
 from ketamine_meta.outputs import provenance, writers
-from ketamine_meta.pipeline.tables import read
 
 
 def report_step(config_path: Path, claims_csv: Path, pooled_csv: Path, metrics_csv: Path, effects_csv: Path,
@@ -45,29 +44,6 @@ def publish_step(src_root: Path, dst_root: Path, items: list[str]) -> None:
     """Copy each relative path in ``items`` from the staging folder to the results folder."""
     writers.publish([(src_root / i, dst_root / i) for i in items])
     logging.info("published %d items to %s (open %s)", len(items), dst_root, dst_root / "report.html")
-
-
-def run_summary(results_dir) -> str:
-    """What the end of a run prints: where the report is and how many claims got each verdict."""
-    from ketamine_meta.claims.registry import VERDICTS
-
-    results_dir = Path(results_dir)
-    lines = [f"ketamine-meta: results in {results_dir}/", f"  report: {results_dir / 'report.html'}"]
-    claims_csv = results_dir / "claims.csv"
-    if claims_csv.is_file():
-        table = read(claims_csv)
-
-        def counts(verdicts: pd.Series) -> str:
-            n = verdicts.value_counts()
-            order = [v for v in VERDICTS if v in n] + sorted(v for v in n.index if v not in VERDICTS)
-            return ", ".join(f"{int(n[v])} {v}" for v in order)
-
-        lines.append(f"  claims: {len(table)} ({counts(table['verdict'])})")
-        central = table[table["central"].astype(str).str.lower() == "true"]
-        if len(central):
-            lines.append(f"  headline claims: {len(central)} ({counts(central['verdict'])})")
-        lines.append(f"  summary of findings: {results_dir / 'claims.md'}")
-    return "\n".join(lines)
 
 
 def simulation_cell_step(k: int, tau2: float, out_csv: Path, reps: int | None = None, seed: int | None = None) -> None:

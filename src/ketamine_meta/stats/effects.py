@@ -14,6 +14,17 @@ from scipy import special
 Z975 = float(special.ndtri(0.975))
 
 
+def proportion_ci(x: int, n: int, method: str, alpha: float = 0.05) -> tuple[float, float]:
+    """statsmodels' ``proportion_confint`` (``method`` "wilson" or "beta" = Clopper-Pearson).
+
+    statsmodels.stats.proportion is imported here, on first use, not with this module: it pulls
+    in scipy.stats (~0.5 s), which the jobs that never compute a proportion's interval (the
+    figure jobs) should not pay for."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    return proportion_confint(x, n, alpha=alpha, method=method)
+
+
 def _arr(*xs):
     return [np.asarray(x, dtype=float) for x in xs]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import special
-from statsmodels.stats.contingency_tables import StratifiedTable
 
 
 def mh_pool(a, n1, c, n2, measure: str, level: float = 0.95) -> dict:
@@ -38,6 +37,9 @@ def mh_pool(a, n1, c, n2, measure: str, level: float = 0.95) -> dict:
         return empty
     if measure == "log_or":
         tables = np.stack([np.stack([a, n1 - a], axis=-1), np.stack([c, n2 - c], axis=-1)], axis=-2)
+        # imported on use: statsmodels (with scipy.stats) is ~1 s that only the pooling job needs
+        from statsmodels.stats.contingency_tables import StratifiedTable
+
         st = StratifiedTable(np.moveaxis(tables, 0, -1))
         beta, se = float(st.logodds_pooled), float(st.logodds_pooled_se)
     elif measure == "log_rr":
