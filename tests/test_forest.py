@@ -8,6 +8,7 @@ the tests can read weights, labels and heterogeneity lines without reading pixel
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -44,8 +45,10 @@ def drawn(tmp_path_factory) -> Path:
 
 
 def texts(svg: str) -> dict[str, str]:
-    """id of each text group -> the text it draws (the comment matplotlib writes first)."""
-    return dict(re.findall(r'<g id="([^"]+)">\s*<!-- (.*?) -->', svg, flags=re.S))
+    """id of each text group -> the text it draws (SVG text elements: the figures keep their text)."""
+    return {
+        gid: html.unescape(t) for gid, t in re.findall(r'<g id="([^"]+)">\s*<text [^>]*>(.*?)</text>', svg, flags=re.S)
+    }
 
 
 def square_sides(svg: str) -> dict[str, float]:
@@ -151,7 +154,7 @@ def test_log_axes_in_natural_units_and_clipped_arrows(drawn):
         svg = (drawn / "forest" / f"{stem}.svg").read_text(encoding="utf-8")
         assert "10^" not in svg and "10^{" not in svg, stem
     svg = (drawn / "forest" / "forest_response_log_rr_contrast_h24.svg").read_text(encoding="utf-8")
-    ticks = re.findall(r'<g id="text_\d+">\s*<!-- ([\d.]+) -->', svg)
+    ticks = re.findall(r'<g id="text_\d+">\s*<text [^>]*>([\d.]+)</text>', svg)
     assert {"1", "5", "10"} <= set(ticks)
 
 

@@ -1,11 +1,14 @@
 rule claims:
     # a verdict and a checkable reason for every claim in the registry; then, in the same job, the
-    # figures of the verdicts: verdicts per document, claimed vs regenerated numbers, and relapse
-    # after response study by study with the pooled windows and the documents' claims
+    # figures of the verdicts: verdicts per document, claimed vs regenerated numbers, relapse
+    # after response study by study with the pooled windows and the documents' claims, and a
+    # specification curve per central claim (one job: each figure job pays ~1.5 s to start
+    # Python with pandas, SciPy, matplotlib and seaborn)
     input:
         cfg=rules.resolved_config.output.cfg,
         metrics=rules.pool.output.metrics,
         robustness=rules.multiverse.output.summary,
+        multiverse=rules.multiverse.output.table,
         regtest=rules.pool.output.regtest,
         registry=config["claims_file"],
         documents=DOCUMENTS,
@@ -41,6 +44,15 @@ rule claims:
             labels={"figure": "relapse"},
         ),
         relapse_rest=multiext(f"{FIG}/relapse", ".svg", ".caption.txt"),
+        spec_curves=report(
+            directory(f"{FIG}/spec_curve"),
+            patterns=["{name}.png"],
+            caption="../report/spec_curve.rst",
+            category="3. Figures",
+            subcategory="Specification curves",
+            labels={"claim": "{name}"},
+        ),
+        spec_curve_index=f"{WORK}/tables/spec_curve_index.csv",
     log:
         f"{WORK}/logs/claims.log",
     benchmark:
@@ -56,4 +68,6 @@ rule claims:
         " --out_csv {output.csv} --out_md {output.md}"
         " --relapse_studies_csv {input.relapse_studies} --relapse_pooled_csv {input.relapse_pooled}"
         f" --out_overview {FIG}/claims_overview --out_estimates {FIG}/claims_estimates"
-        f" --out_relapse {FIG}/relapse --log {{log}}"
+        f" --out_relapse {FIG}/relapse --multiverse_csv {{input.multiverse}}"
+        " --out_spec_curves {output.spec_curves} --out_spec_curve_index {output.spec_curve_index}"
+        " --log {log}"

@@ -69,7 +69,7 @@ rule publish:
     input:
         [f"{WORK}/{p}" for p in PUBLISHED],
         forest=rules.forest.output.folder,
-        spec_curves=rules.spec_curves.output.folder,
+        spec_curves=rules.claims.output.spec_curves,
         funnel=rules.pool.output.funnel,
     output:
         [f"{RESULTS}/{p}" for p in PUBLISHED],

@@ -8,8 +8,8 @@ rule report:
         effects=rules.validate.output.effects,
         forest_index=rules.forest.output.index,
         forest=rules.forest.output.folder,
-        spec_curve_index=rules.spec_curves.output.index,
-        spec_curves=rules.spec_curves.output.folder,
+        spec_curve_index=rules.claims.output.spec_curve_index,
+        spec_curves=rules.claims.output.spec_curves,
         # every published figure (PUBLISHED is defined in report.smk; read when the DAG is built)
         figures=lambda wildcards: [
             f"{WORK}/{p}" for p in PUBLISHED if p.startswith("figures/")

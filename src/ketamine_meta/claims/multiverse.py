@@ -115,6 +115,7 @@ class _EffectCache:
         self._binned_part: dict = {}
         self._binned: dict = {}
         self._cell_rows: dict = {}
+        self._arrays: dict = {}  # (table, kind, name) -> one NumPy array over the whole table
         self._handling: dict = {}
         self.cells: dict = {}  # claim cell -> selected rows per effect-size table (see _cells)
         self.masks: dict = {}  # (table, controls, drug) -> primary-set filter of the whole table
@@ -176,6 +177,29 @@ class _EffectCache:
         if not cfg.handling.contrast_md_to_g and len(con):
             con = con[~con["conversions"].str.contains("md_to_g", na=False)]
         return comparisons.binned_rows(arm, con, cfg)
+
+    def column(self, tkey: tuple, name: str) -> np.ndarray:
+        """One column of a binned table as a NumPy array (``yi``/``vi`` as floats), once per table:
+        each of a claim's ~90 tables is then cut into its cell by indexing, not DataFrame filters."""
+        ckey = (tkey, "column", name)
+        if ckey not in self._arrays:
+            col = self._binned[tkey][name]
+            self._arrays[ckey] = col.to_numpy(float) if name in ("yi", "vi") else col.to_numpy()
+        return self._arrays[ckey]
+
+    def levels(self, tkey: tuple, spec) -> np.ndarray:
+        """Every row's moderator level (:func:`ketamine_meta.evidence.analyses._levels`), once per table."""
+        ckey = (tkey, "levels", spec.column, tuple(sorted(spec.recode.items())))
+        if ckey not in self._arrays:
+            self._arrays[ckey] = analyses._levels(self._binned[tkey], spec).to_numpy()
+        return self._arrays[ckey]
+
+    def subset(self, tkey: tuple, subset: str | None) -> np.ndarray:
+        """Rows in the named subset (all rows for none), once per table."""
+        ckey = (tkey, "subset", subset)
+        if ckey not in self._arrays:
+            self._arrays[ckey] = _subset_mask(self._binned[tkey], self.cfg, subset)
+        return self._arrays[ckey]
 
     def mask(self, s: Spec) -> np.ndarray:
         """The primary-set filter (controls, populations, drugs) of this specification over its
@@ -276,59 +300,71 @@ def _cells(cache, cfg, q, specs, levels_spec=None) -> list[dict]:
     """Each spec's rows of the claim's cell (outcome, effect, group, bin, route, subset) as NumPy
     arrays (``yi``, ``vi``, ``study_id`` and, with ``levels_spec``, the moderator ``level``).
 
-    The cell is selected once per effect-size table (dose-arm, crossover, measure and conversion
-    rule) and the primary-set mask once per (table, control and drug choice); the ~1,000
-    specifications of a claim then cost NumPy indexing only, not a DataFrame filter each."""
+    The cell is selected once per distinct effect-size table and its rows once per (table, control
+    and drug choice): specifications that share both get the same dict object (callers fit and key
+    each distinct cell once), and the ~1,000 specifications of a claim cost dictionary lookups,
+    not a DataFrame filter each."""
     out = []
     qkey = tuple(sorted((k, str(v)) for k, v in q.items())) + (str(levels_spec),)
     tables = cache.cells.setdefault(qkey, {})
-    masks: dict = {}
+    selected: dict = {}
     for s in specs:
         tkey = cache.table_key(s)
         if tkey not in tables:
-            full, pos = cache.cell(s, (q["outcome"], q["effect"], q["bin"], q.get("group", "contrast")))
-            es = full.iloc[pos]
+            _, pos = cache.cell(s, (q["outcome"], q["effect"], q["bin"], q.get("group", "contrast")))
             if q.get("route", "all") != "all":
-                keep = (es["route"] == q["route"]).to_numpy()
-                es, pos = es[keep], pos[keep]
-            es = es.reset_index(drop=True)
-            arrays = {"yi": es["yi"].to_numpy(float), "vi": es["vi"].to_numpy(float),
-                      "study_id": es["study_id"].to_numpy()}  # fmt: skip
+                pos = pos[cache.column(tkey, "route")[pos] == q["route"]]
+            arrays = {name: cache.column(tkey, name)[pos] for name in ("yi", "vi", "study_id")}
             if levels_spec is not None:
-                arrays["level"] = analyses._levels(es, levels_spec).to_numpy()
-            tables[tkey] = (pos, arrays, _subset_mask(es, cfg, q.get("subset")))
+                arrays["level"] = cache.levels(tkey, levels_spec)[pos]
+            tables[tkey] = (pos, arrays, cache.subset(tkey, q.get("subset"))[pos])
         pos, arrays, sub = tables[tkey]
         mkey = (tkey, s.controls, s.drug)
-        if mkey not in masks:
-            masks[mkey] = cache.mask(s)[pos] & sub
-        ok = masks[mkey]
-        out.append({name: a[ok] for name, a in arrays.items()})
+        if mkey not in selected:
+            ok = cache.mask(s)[pos] & sub
+            selected[mkey] = {name: a[ok] for name, a in arrays.items()}
+        out.append(selected[mkey])
     return out
+
+
+def _rows(cell: dict) -> tuple:
+    """The effect sizes of a cell as a sorted, hashable tuple (rounded: equal rows, equal keys);
+    computed once per cell object."""
+    if "_rows" not in cell:
+        cell["_rows"] = tuple(sorted(zip(cell["study_id"], np.round(cell["yi"], 12), np.round(cell["vi"], 12),
+                                         cell.get("level", [""] * len(cell["yi"])))))  # fmt: skip
+    return cell["_rows"]
 
 
 def _key(s: Spec, cell: dict) -> tuple:
     """What makes two specifications the same analysis: estimator, CI method and the effect sizes."""
-    rows = tuple(sorted(zip(cell["study_id"], np.round(cell["yi"], 12), np.round(cell["vi"], 12),
-                            cell.get("level", [""] * len(cell["yi"])))))  # fmt: skip
-    return (s.method, s.test, rows)
+    return (s.method, s.test, _rows(cell))
 
 
 def _pooled_values(cache, cfg, q, specs, fam, anchor) -> list[tuple]:
-    """Collect each spec's (yi, vi), fit all specs of one estimator x CI method in one batch."""
+    """Collect each spec's (yi, vi); fit every distinct cell of one estimator x CI method once, all
+    in one batch, and give each specification its cell's result."""
     cells = _cells(cache, cfg, q, specs)
     out: list = [None] * len(specs)
     for (method, test), idx in _by_model(specs).items():
-        nonempty = [i for i in idx if cells[i]["yi"].size]
-        for i in set(idx) - set(nonempty):
-            out[i] = (0, math.nan, math.nan, math.nan, _key(specs[i], cells[i]))
-        if not nonempty:
+        distinct: dict = {}  # cell object -> its column in the batch
+        for i in idx:
+            if cells[i]["yi"].size:
+                distinct.setdefault(id(cells[i]), (len(distinct), cells[i]))
+            else:
+                out[i] = (0, math.nan, math.nan, math.nan, _key(specs[i], cells[i]))
+        if not distinct:
             continue
-        Y, V = batch.pad_groups([cells[i]["yi"] for i in nonempty], [cells[i]["vi"] for i in nonempty])
+        fitted = [c for _, c in distinct.values()]
+        Y, V = batch.pad_groups([c["yi"] for c in fitted], [c["vi"] for c in fitted])
         res = batch.pool_arrays(Y, V, method=method, test=test, level=cfg.model.level, axis=0)
-        for j, i in enumerate(nonempty):
-            k, b, se, lo, hi = (res[f][j] for f in ("k", "estimate", "se", "ci_low", "ci_high"))
-            out[i] = (*_to_metric(fam, q, int(k), float(b), float(se), float(lo), float(hi), anchor),
-                      _key(specs[i], cells[i]))  # fmt: skip
+        values = [
+            _to_metric(fam, q, int(k), float(b), float(se), float(lo), float(hi), anchor)
+            for k, b, se, lo, hi in zip(*(res[f] for f in ("k", "estimate", "se", "ci_low", "ci_high")))
+        ]
+        for i in idx:
+            if out[i] is None:
+                out[i] = (*values[distinct[id(cells[i])][0]], _key(specs[i], cells[i]))
     return out
 
 

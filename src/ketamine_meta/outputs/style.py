@@ -37,7 +37,10 @@ def style() -> None:
     plt.rcParams.update(
         {
             "svg.hashsalt": "ketamine-meta",  # fixed ids in SVG output: byte-identical reruns
-            "svg.fonttype": "path",
+            # text stays text in the SVG (editable and searchable, as journals ask of vector art, and
+            # a sixth of the size and a third of the time of glyph outlines); writers.save_figure
+            # adds the fallbacks a viewer without DejaVu Sans uses
+            "svg.fonttype": "none",
             "figure.dpi": 100,
             "axes.titlesize": 9,
             "axes.labelsize": 8,

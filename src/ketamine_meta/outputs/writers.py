@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pandas as pd
 
 #: Raster resolution for figures meant to be pasted into an article.
 PNG_DPI = 300
+#: The SVGs' font, with fallbacks of the same metrics family (DejaVu Sans derives from Bitstream
+#: Vera, drawn to Verdana's proportions): matplotlib names only the one font it rendered with.
+_SVG_FONT = "font-family: 'DejaVu Sans'"
+SVG_FONT_FALLBACK = "font-family: 'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
@@ -34,8 +39,11 @@ def save_figure(fig, stem: str | Path, caption: str) -> list[Path]:
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg, cap = stem.with_suffix(".png"), stem.with_suffix(".svg"), stem.with_suffix(".caption.txt")
+    # zlib level 1: the same pixels as the default level 6, written in half the time (files ~10% larger)
     fig.savefig(png, dpi=PNG_DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
-    fig.savefig(svg, metadata={"Date": None, "Creator": None})
+    text = io.StringIO()
+    fig.savefig(text, format="svg", metadata={"Date": None, "Creator": None})
+    svg.write_text(text.getvalue().replace(_SVG_FONT, SVG_FONT_FALLBACK), encoding="utf-8")
     plt.close(fig)
     write_text(caption, cap)
     return [png, svg, cap]

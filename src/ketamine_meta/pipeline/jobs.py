@@ -18,7 +18,12 @@ from ketamine_meta.pipeline.analysis_steps import (
     timecourse_model_step,
 )
 from ketamine_meta.pipeline.claim_steps import claims_step, metrics_step
-from ketamine_meta.pipeline.figure_steps import claim_figures_step, moderators_figure_step, timecourse_step
+from ketamine_meta.pipeline.figure_steps import (
+    claim_figures_step,
+    moderators_figure_step,
+    spec_curves_step,
+    timecourse_step,
+)
 
 
 def pool_all(config_path: Path, effects_csv: Path, out_pooled: Path, out_moderators: Path, out_subgroups: Path,
@@ -52,9 +57,12 @@ def pooled_figures_step(config_path: Path, pooled_csv: Path, model_csv: Path, su
 
 def claims_job(config_path: Path, metrics_csv: Path, multiverse_summary_csv: Path, regtest_csv: Path, out_csv: Path,
                out_md: Path, relapse_studies_csv: Path, relapse_pooled_csv: Path, out_overview: Path,
-               out_estimates: Path, out_relapse: Path) -> None:  # fmt: skip
+               out_estimates: Path, out_relapse: Path, multiverse_csv: Path, out_spec_curves: Path,
+               out_spec_curve_index: Path) -> None:  # fmt: skip
     """:func:`~.claim_steps.claims_step`, then the figures of the verdicts
-    (:func:`~.figure_steps.claim_figures_step`) from the claims.csv it wrote."""
+    (:func:`~.figure_steps.claim_figures_step`) from the claims.csv it wrote, and the specification
+    curves (:func:`~.figure_steps.spec_curves_step`)."""
     claims_step(config_path, metrics_csv, multiverse_summary_csv, regtest_csv, out_csv, out_md)
     claim_figures_step(config_path, out_csv, relapse_studies_csv, relapse_pooled_csv, out_overview, out_estimates,
                        out_relapse)  # fmt: skip
+    spec_curves_step(config_path, multiverse_csv, out_spec_curves, out_spec_curve_index)

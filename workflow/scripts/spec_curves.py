@@ -1,6 +1,0 @@
-"""Workflow step 'spec_curves'; the function it runs is imported below (``--help`` lists its arguments)."""
-
-from ketamine_meta.pipeline.cli import exit_with, run_step
-from ketamine_meta.pipeline.figure_steps import spec_curves_step
-
-exit_with(run_step(spec_curves_step))
