@@ -113,3 +113,27 @@ def test_pymare_agrees_on_dl_and_reml(metafor_ref):
     reml = VarianceBasedLikelihoodEstimator(method="REML").fit_dataset(d).summary()
     assert float(np.ravel(dl.tau2)[0]) == pytest.approx(rma(case["yi"], case["vi"], method="DL").tau2, abs=1e-8)
     assert float(np.ravel(reml.tau2)[0]) == pytest.approx(rma(case["yi"], case["vi"], method="REML").tau2, abs=1e-4)
+
+
+def test_all_analyses_fitted_in_one_batch_equal_one_rma_each(tmp_path):
+    """run_pooling fits every random-effects analysis in one batched call; each row equals
+    ``rma`` on that analysis alone (the same core; only the order of a sum may differ)."""
+    from helpers import copy_valid, make_settings
+
+    from ketamine_meta.data.load import load_dataset
+    from ketamine_meta.evidence import analyses
+    from ketamine_meta.evidence.comparisons import build_effect_sizes
+
+    cfg = make_settings()
+    es, _ = build_effect_sizes(load_dataset(copy_valid(tmp_path / "d")), cfg)
+    pooled = analyses.run_pooling(es, cfg)
+    re_rows = pooled[~pooled["effect"].str.startswith("mh_")]
+    assert len(re_rows) > 20 and (re_rows["k"] == 1).any() and (re_rows["k"] >= 3).any()
+    prim = es[es["primary"]]
+    for r in re_rows[re_rows["subset"] == "primary"].itertuples():
+        cell = prim[(prim["outcome"] == r.outcome) & (prim["effect"] == r.effect) & (prim["group"] == r.group)
+                    & (prim["time_bin"] == r.time_bin) & ((prim["route"] == r.route) | (r.route == "all"))]  # fmt: skip
+        fit = rma(cell["yi"], cell["vi"], method=cfg.model.method, test=cfg.model.test, level=cfg.model.level)
+        assert r.k == fit.k and r.method == fit.method, r.analysis_id
+        for got, want in ((r.beta, fit.beta), (r.se, fit.se), (r.tau2, fit.tau2), (r.q_p, fit.q_p), (r.i2, fit.i2)):
+            assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, abs=1e-14), r.analysis_id

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ketamine_meta.core.settings import Config, Model
+from ketamine_meta.stats import batch
 from ketamine_meta.stats.effects import inv_logit
 from ketamine_meta.stats.mantel_haenszel import mh_pool
 from ketamine_meta.stats.pooling import rma
@@ -108,33 +109,45 @@ def subset_frames(es: pd.DataFrame, cfg: Config) -> dict[str, pd.DataFrame]:
 
 def pool_one(rows: pd.DataFrame, model: Model) -> dict:
     """Pool one analysis' rows; numbers on the reporting scale plus β and SE on the analysis scale."""
-    fit = rma(rows["yi"], rows["vi"], method=model.method, test=model.test, level=model.level)
-    eff = rows["effect"].iloc[0]
-    # participants, not arm-person counts: a crossover trial's people are in both arms
-    if "n_participants" in rows:
-        n = rows["n_participants"].fillna(0).sum()
-    else:
-        n = rows["n_treatment"].fillna(0).sum() + rows["n_control"].fillna(0).sum()
-    return {
-        "k": fit.k,
-        "n_participants": float(n),
-        "estimate": float(to_reporting_scale(eff, fit.beta)),
-        "ci_low": float(to_reporting_scale(eff, fit.ci_low)),
-        "ci_high": float(to_reporting_scale(eff, fit.ci_high)),
-        "pi_low": float(to_reporting_scale(eff, fit.pi_low)),
-        "pi_high": float(to_reporting_scale(eff, fit.pi_high)),
-        "tau2": fit.tau2,
-        "i2": fit.i2,
-        "q": fit.q,
-        "q_p": fit.q_p,
-        "method": fit.method,  # the estimator used: "DL" if the requested one failed, "single study" for k = 1
-        "ci_method": model.test if fit.k > 1 else "z",
-        "studies": ";".join(sorted(rows["study_id"])),
-        "beta": fit.beta,
-        "se": fit.se,
-        "df": fit.df,
-        "note": fit.note,
-    }
+    return pool_cells([rows], model)[0]
+
+
+def pool_cells(cells: list[pd.DataFrame], model: Model) -> list[dict]:
+    """:func:`pool_one` for many analyses, fitted together by the batched engine (one call of
+    :func:`ketamine_meta.stats.batch.pool_arrays`, the core that ``rma`` runs one column of): the
+    same numbers as one at a time, to the last bit but for the order of a sum (≤ 2e-16 here)."""
+    if not cells:
+        return []
+    y, v = batch.pad_groups([c["yi"].to_numpy(float) for c in cells], [c["vi"].to_numpy(float) for c in cells])
+    res = batch.pool_arrays(y, v, method=model.method, test=model.test, level=model.level, axis=0)
+    lab = batch.labels(res, model.method, model.test)
+    out = []
+    for j, rows in enumerate(cells):
+        eff = rows["effect"].iloc[0]
+        # participants, not arm-person counts: a crossover trial's people are in both arms
+        if "n_participants" in rows:
+            n = rows["n_participants"].fillna(0).sum()
+        else:
+            n = rows["n_treatment"].fillna(0).sum() + rows["n_control"].fillna(0).sum()
+        k = int(res["k"][j])
+        num = {name: float(res[name][j]) for name in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}
+        out.append({
+            "k": k,
+            "n_participants": float(n),
+            **{name: float(to_reporting_scale(eff, x)) for name, x in num.items()},
+            "tau2": float(res["tau2"][j]),
+            "i2": float(res["i2"][j]),
+            "q": float(res["q"][j]),
+            "q_p": float(res["q_p"][j]),
+            "method": lab["method"][j],  # the estimator used: "DL" if the requested failed; "single study"
+            "ci_method": model.test if k > 1 else "z",
+            "studies": ";".join(sorted(rows["study_id"])),
+            "beta": num["estimate"],
+            "se": float(res["se"][j]),
+            "df": None if res["single"][j] or model.test == "z" else float(res["df"][j]),
+            "note": lab["note"][j],
+        })  # fmt: skip
+    return out
 
 
 #: Effects that get a Mantel-Haenszel (common-effect) pool beside the random-effects one.
@@ -175,7 +188,7 @@ def pool_mh(rows: pd.DataFrame, effect: str, level: float) -> dict:
 
 def run_pooling(es: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Every analysis with k >= 1, in a stable order."""
-    rows = []
+    rows, cells = [], []
     bin_order = [*cfg.time_bins, cfg.window_bin or "any_time", "followup"]
     for subset, sub in subset_frames(es, cfg).items():
         if sub.empty:
@@ -188,11 +201,15 @@ def run_pooling(es: pd.DataFrame, cfg: Config) -> pd.DataFrame:
                 sel = cell if route == "all" else cell[cell["route"] == route]
                 key = {"outcome": outcome, "group": group, "route": route, "time_bin": time_bin, "subset": subset}
                 rows.append({"analysis_id": analysis_id(outcome, effect, group, route, time_bin, subset),
-                             "effect": effect, **key, **pool_one(sel, cfg.model)})  # fmt: skip
+                             "effect": effect, **key})  # fmt: skip
+                cells.append((len(rows) - 1, sel))
                 if group == "contrast" and effect in MH_EFFECTS:
                     mh = MH_EFFECTS[effect]
                     rows.append({"analysis_id": analysis_id(outcome, mh, group, route, time_bin, subset),
                                  "effect": mh, **key, **pool_mh(sel, effect, cfg.model.level)})  # fmt: skip
+    # every random-effects pool in one batched call
+    for (i, _), fit in zip(cells, pool_cells([sel for _, sel in cells], cfg.model)):
+        rows[i].update(fit)
     out = pd.DataFrame(rows, columns=POOLED_COLUMNS)
     subset_order = ["primary", *cfg.subsets]
     out["_s"] = out["subset"].map(subset_order.index)

@@ -3,6 +3,8 @@
 Starting Python with pandas, SciPy and matplotlib costs about a second a job, more than most
 steps' own work, so small steps that follow each other share a job. Each step stays its own
 function (in the ``*_steps`` modules, which never import each other); this module only chains them.
+The figure steps are imported by the jobs that draw (matplotlib and seaborn with SciPy's stats
+cost ~0.6 s a process), so the pooling job, which draws no figure on most data, does not pay for them.
 """
 
 from __future__ import annotations
@@ -18,12 +20,6 @@ from ketamine_meta.pipeline.analysis_steps import (
     timecourse_model_step,
 )
 from ketamine_meta.pipeline.claim_steps import claims_step, metrics_step
-from ketamine_meta.pipeline.figure_steps import (
-    claim_figures_step,
-    moderators_figure_step,
-    spec_curves_step,
-    timecourse_step,
-)
 
 
 def pool_all(config_path: Path, effects_csv: Path, out_pooled: Path, out_moderators: Path, out_subgroups: Path,
@@ -50,6 +46,8 @@ def pooled_figures_step(config_path: Path, pooled_csv: Path, model_csv: Path, su
                         out_prisma_table: Path, out_prisma: Path) -> None:  # fmt: skip
     """The figures of the pooled tables in one process: the time course, the moderators, the PRISMA
     flow (with its counts table)."""
+    from ketamine_meta.pipeline.figure_steps import moderators_figure_step, timecourse_step
+
     timecourse_step(config_path, pooled_csv, model_csv, out_timecourse)
     moderators_figure_step(config_path, subgroups_csv, moderators_csv, out_moderators)
     prisma_step(config_path, effects_csv, out_prisma_table, out_prisma)
@@ -62,6 +60,8 @@ def claims_job(config_path: Path, metrics_csv: Path, multiverse_summary_csv: Pat
     """:func:`~.claim_steps.claims_step`, then the figures of the verdicts
     (:func:`~.figure_steps.claim_figures_step`) from the claims.csv it wrote, and the specification
     curves (:func:`~.figure_steps.spec_curves_step`)."""
+    from ketamine_meta.pipeline.figure_steps import claim_figures_step, spec_curves_step
+
     claims_step(config_path, metrics_csv, multiverse_summary_csv, regtest_csv, out_csv, out_md)
     claim_figures_step(config_path, out_csv, relapse_studies_csv, relapse_pooled_csv, out_overview, out_estimates,
                        out_relapse)  # fmt: skip
