@@ -2,7 +2,9 @@
 
 Run from anywhere with the project's virtualenv: ``.venv/bin/python benchmarks/run.py``.
 Options: ``--batch D`` (columns in the batched fit, default 20000), ``--single N`` (fits in the
-one-at-a-time loops, default 1000), ``--skip-pipeline``, ``--skip-r``, ``--skip-pymare``.
+one-at-a-time loops, default 1000), ``--repeats N`` (cold pipeline runs, default 3),
+``--scale F ...`` (cold runs on F copies of the data, default 10 50), ``--skip-pipeline``,
+``--skip-r``, ``--skip-pymare``.
 
 Besides the k = 10 comparison, ``by_k`` gives fits/s of the batched engine against metafor's loop
 and PyMARE's loop at k = 3, 10 and 50, and ``batch_size`` the per-fit rate of ~50-column calls
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import os
 import platform
 import re
@@ -215,22 +218,62 @@ def time_multiverse() -> tuple[float | None, str]:
     )
 
 
-def time_pipeline(tmp: Path) -> dict:
-    """Cold ``snakemake -c2`` on the shipped data into temporary folders, then a no-op rerun."""
+def cpu_reference(repeats: int = 3) -> float:
+    """Seconds for a fixed pure-Python loop (10 million additions), best of ``repeats``: the speed
+    of this machine at this moment, so runs on different machines (or a shared machine under
+    different load) can be compared. ~0.6 s on the quiet 2-core machine of benchmarks/README.md."""
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best, 3)
+
+
+def _rule_seconds(work: Path) -> dict[str, float]:
+    """Wall seconds of each job of a run, from its Snakemake ``benchmark:`` file."""
+    out = {}
+    for tsv in sorted((work / "benchmarks").glob("*.tsv")):
+        lines = tsv.read_text(encoding="utf-8").splitlines()
+        if len(lines) >= 2:
+            out[tsv.stem] = float(lines[1].split("\t")[0])
+    return out
+
+
+def time_pipeline(tmp: Path, repeats: int = 3) -> dict:
+    """``repeats`` cold ``snakemake -c2`` runs on the shipped data, each into new temporary folders,
+    then a no-op rerun of the last. A shared machine's load moves single runs by 30 % or more, so
+    the median and the fastest run are both given, with each job's seconds of the median run."""
     env = dict(os.environ)
     # the rules call `python`: the virtualenv's, as when it is activated
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    cmd = [sys.executable, "-m", "snakemake", "-c2", "--config", f"results_dir={tmp / 'results'}",
-           f"work_dir={tmp / 'work'}"]  # fmt: skip
-    out = {}
-    for name in ("cold", "noop"):
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-        out[f"{name}_seconds"] = round(time.perf_counter() - t0, 2)
-        if proc.returncode != 0:
-            out[f"{name}_error"] = proc.stderr.strip()[-1500:]
-            break
-    out["noop_did_nothing"] = "Nothing to be done" in (proc.stdout + proc.stderr)
+    out: dict = {"cold_runs_seconds": []}
+    rules = []
+    for i in range(repeats):
+        work = tmp / f"work_{i}"
+        cmd = [sys.executable, "-m", "snakemake", "-c2", "--config", f"results_dir={tmp / f'results_{i}'}",
+               f"work_dir={work}"]  # fmt: skip
+        for name in ("cold", "noop") if i == repeats - 1 else ("cold",):
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+            sec = round(time.perf_counter() - t0, 2)
+            if proc.returncode != 0:
+                out[f"{name}_error"] = proc.stderr.strip()[-1500:]
+                return out
+            if name == "cold":
+                out["cold_runs_seconds"].append(sec)
+                rules.append(_rule_seconds(work))
+            else:
+                out["noop_seconds"] = sec
+                out["noop_did_nothing"] = "Nothing to be done" in (proc.stdout + proc.stderr)
+    runs = out["cold_runs_seconds"]
+    median = sorted(runs)[len(runs) // 2]
+    out["cold_seconds"] = median
+    out["cold_fastest_seconds"] = min(runs)
+    out["jobs_seconds_of_median_run"] = rules[runs.index(median)]
+    out["jobs_cpu_sum_seconds"] = round(sum(rules[runs.index(median)].values()), 2)
     return out
 
 
@@ -319,6 +362,7 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-pipeline", action="store_true")
     ap.add_argument("--skip-r", action="store_true")
     ap.add_argument("--skip-pymare", action="store_true")
+    ap.add_argument("--repeats", type=int, default=3, help="cold pipeline runs (median and fastest reported)")
     ap.add_argument(
         "--scale",
         type=int,
@@ -328,6 +372,7 @@ def main(argv=None) -> int:
     )
     args = ap.parse_args(argv)
 
+    reference_before = cpu_reference()
     yi, vi = ketamine_like_batch(max(args.batch, args.single))
     single = time_single(yi, vi, args.single)
     batched = time_batched(yi[:, : args.batch], vi[:, : args.batch])
@@ -337,7 +382,7 @@ def main(argv=None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="ketamine-meta-bench-"))
     try:
-        pipeline = None if args.skip_pipeline else time_pipeline(tmp)
+        pipeline = None if args.skip_pipeline else time_pipeline(tmp, args.repeats)
         scaled = None if args.skip_pipeline or not args.scale else time_scaled(args.scale, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -376,6 +421,7 @@ def main(argv=None) -> int:
             else pipeline["noop_seconds"] < TARGETS["pipeline_noop_seconds"],
         },
         "machine": {
+            "cpu_reference_seconds": {"before": reference_before, "after": cpu_reference()},
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "numpy": np.__version__,

@@ -308,15 +308,21 @@ def build_studies(ds, blocks: list[dict]) -> list[dict]:
         for s in b["studies"]:
             used_in.setdefault(s["id"], []).append({"key": b["key"], "anchor": b["anchor"]})
     studies = ds["studies"].sort_values("study_id", kind="stable")
+    # each table split by study once, rows in file order (not one filter per study and table)
+    by_study = {
+        name: dict(tuple(ds[name].sort_values("_row", kind="stable").groupby("study_id", sort=False)))
+        for name in STUDY_TABLES
+        if name in ds.tables
+    }
     out = []
     for _, s in studies.iterrows():
         sid = s["study_id"]
         rows = []
-        for name in STUDY_TABLES:
-            if name not in ds.tables:
-                continue
+        for name, groups in by_study.items():
             t = ds[name]
-            for _, r in t[t["study_id"] == sid].sort_values("_row", kind="stable").iterrows():
+            if sid not in groups:
+                continue
+            for _, r in groups[sid].iterrows():
                 fields = [
                     (col, value_text(r[col]))
                     for col in t.columns
