@@ -221,7 +221,7 @@ def time_multiverse() -> tuple[float | None, str]:
 def cpu_reference(repeats: int = 3) -> float:
     """Seconds for a fixed pure-Python loop (10 million additions), best of ``repeats``: the speed
     of this machine at this moment, so runs on different machines (or a shared machine under
-    different load) can be compared. ~0.6 s on the quiet 2-core machine of benchmarks/README.md."""
+    different load) can be compared. ~0.2 s on the 2-core machine of benchmarks/README.md."""
     best = math.inf
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -109,3 +109,33 @@ def test_the_metric_key_grammar_is_the_one_config_readme_prints():
         assert str(MetricKey.parse(sample)) == sample
         covered.add(fam)
     assert covered == set(GRAMMAR) - {"arithmetic", "none"}
+
+
+def test_exit_with_flushes_the_log_and_returns_the_code(tmp_path):
+    """Steps end by ``os._exit`` (no interpreter teardown): the job's log and stdout must still be
+    complete, and the exit code the step's."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "step.py"
+    script.write_text(
+        "import logging\n"
+        "from ketamine_meta.pipeline.cli import exit_with, run_step\n"
+        "def step(n: int) -> None:\n"
+        "    for i in range(n):\n"
+        "        logging.info('line %d', i)\n"
+        "    print('printed', flush=False)\n"
+        "    if n == 3:\n"
+        "        from ketamine_meta.core.errors import ConfigError\n"
+        "        raise ConfigError('bad input')\n"
+        "exit_with(run_step(step))\n"
+    )
+    for n, code in ((2000, 0), (3, 2)):
+        log = tmp_path / f"log{n}.txt"
+        proc = subprocess.run([sys.executable, str(script), "--n", str(n), "--log", str(log)],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert proc.returncode == code, proc.stderr
+        assert "printed" in proc.stdout
+        lines = log.read_text().splitlines()
+        assert f"INFO line {n - 1}" in lines
+        assert lines[-1] == ("INFO done" if code == 0 else "ERROR bad input")

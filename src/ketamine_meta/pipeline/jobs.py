@@ -56,13 +56,18 @@ def pooled_figures_step(config_path: Path, pooled_csv: Path, model_csv: Path, su
 def claims_job(config_path: Path, metrics_csv: Path, multiverse_summary_csv: Path, regtest_csv: Path, out_csv: Path,
                out_md: Path, relapse_studies_csv: Path, relapse_pooled_csv: Path, out_overview: Path,
                out_estimates: Path, out_relapse: Path, multiverse_csv: Path, out_spec_curves: Path,
-               out_spec_curve_index: Path) -> None:  # fmt: skip
+               out_spec_curve_index: Path, pooled_csv: Path, model_csv: Path, subgroups_csv: Path,
+               moderators_csv: Path, effects_csv: Path, out_timecourse: Path, out_moderators: Path,
+               out_prisma_table: Path, out_prisma: Path) -> None:  # fmt: skip
     """:func:`~.claim_steps.claims_step`, then the figures of the verdicts
-    (:func:`~.figure_steps.claim_figures_step`) from the claims.csv it wrote, and the specification
-    curves (:func:`~.figure_steps.spec_curves_step`)."""
+    (:func:`~.figure_steps.claim_figures_step`) from the claims.csv it wrote, the specification
+    curves (:func:`~.figure_steps.spec_curves_step`) and the figures of the pooled tables
+    (:func:`pooled_figures_step`): every figure but the forest plots, in one process."""
     from ketamine_meta.pipeline.figure_steps import claim_figures_step, spec_curves_step
 
     claims_step(config_path, metrics_csv, multiverse_summary_csv, regtest_csv, out_csv, out_md)
     claim_figures_step(config_path, out_csv, relapse_studies_csv, relapse_pooled_csv, out_overview, out_estimates,
                        out_relapse)  # fmt: skip
     spec_curves_step(config_path, multiverse_csv, out_spec_curves, out_spec_curve_index)
+    pooled_figures_step(config_path, pooled_csv, model_csv, subgroups_csv, moderators_csv, effects_csv,
+                        out_timecourse, out_moderators, out_prisma_table, out_prisma)  # fmt: skip
