@@ -218,18 +218,41 @@ def time_multiverse() -> tuple[float | None, str]:
     )
 
 
-def cpu_reference(repeats: int = 3) -> float:
-    """Seconds for a fixed pure-Python loop (10 million additions), best of ``repeats``: the speed
-    of this machine at this moment, so runs on different machines (or a shared machine under
-    different load) can be compared. ~0.2 s on the 2-core machine of benchmarks/README.md."""
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def cpu_reference(repeats: int = 3) -> dict[str, float]:
+    """Seconds of three fixed workloads, best of ``repeats`` each: the speed of this machine at
+    this moment, so that runs on different machines, or on a shared machine under different load,
+    can be compared. ``python``: a pure-Python loop (10 million additions); ``numpy_small``: 20,000
+    NumPy operations on 50-element arrays (the engine's per-call regime); ``pandas``: sorting and
+    grouping a 200,000-row frame (the pipeline's regime). A neighbour's load on a shared machine
+    slows memory-bound work more than the Python loop: compare the ratio of each to a quiet run."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.integers(0, 500, 200_000), "b": rng.normal(size=200_000)})
+    small = rng.normal(size=50)
+
+    def python_loop():
         total = 0
         for i in range(10_000_000):
             total += i
-        best = min(best, time.perf_counter() - t0)
-    return round(best, 3)
+
+    def numpy_small():
+        x = small
+        for _ in range(20_000):
+            x = np.add(x, small)
+
+    def pandas_work():
+        frame.sort_values(["a", "b"]).groupby("a")["b"].agg(["mean", "size"])
+
+    out = {}
+    for name, work in (("python", python_loop), ("numpy_small", numpy_small), ("pandas", pandas_work)):
+        best = math.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            work()
+            best = min(best, time.perf_counter() - t0)
+        out[name] = round(best, 4)
+    return out
 
 
 def _rule_seconds(work: Path) -> dict[str, float]:
