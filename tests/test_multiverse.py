@@ -120,3 +120,16 @@ def test_every_specification_sees_the_effect_sizes_a_fresh_build_gives(world):
     # the reuse is real: fewer study builds than studies x distinct rule sets
     n_rules = len({(s.arms, s.crossover) for s in specs})
     assert len(cache.memo._rows) < len(ds["studies"]) * n_rules
+
+
+def test_a_study_memo_refuses_a_config_that_differs_beyond_handling(world):
+    import dataclasses
+
+    from ketamine_meta.evidence.comparisons import StudyMemo
+
+    ds, cfg, _, _ = world
+    memo = StudyMemo(ds)
+    memo.by_time(cfg, crossover=False)
+    memo.by_time(cfg.with_handling({"crossover": "exclude"}), crossover=True)  # handling only: fine
+    with pytest.raises(ValueError, match="differ only in their handling"):
+        memo.by_time(dataclasses.replace(cfg, window_bin="other"), crossover=True)

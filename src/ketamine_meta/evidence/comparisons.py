@@ -94,6 +94,7 @@ class StudyMemo:
         self._rows: dict = {}
         self._tables: dict = {}  # tuple of study keys -> (table id, tables)
         self._study: dict = {}
+        self._rest = None  # the config but its handling: it must not change between calls
         studies = ds["studies"].sort_values("study_id")
         self._studies = list(studies.iterrows())
         # each table split by study once (not filtered once per study)
@@ -117,6 +118,11 @@ class StudyMemo:
     def by_time(self, cfg: Config, crossover: bool | None = None) -> tuple[int, tuple[pd.DataFrame, pd.DataFrame]]:
         """(table id, (arm-level, contrast-level)) as :func:`effect_sizes_by_time`; equal ids mean
         equal tables (the same objects), so a caller can bin a table once per id."""
+        rest = dataclasses.replace(cfg, handling=None)
+        if self._rest is None:
+            self._rest = rest
+        elif rest != self._rest:
+            raise ValueError("a StudyMemo serves configurations that differ only in their handling rules")
         keys, parts = [], []
         for _, st in self._studies:
             if crossover is not None and (st["design"] == "crossover") != crossover:
