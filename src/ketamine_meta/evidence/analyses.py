@@ -290,14 +290,16 @@ def subgroup_estimates(es: pd.DataFrame, cfg: Config, subset: str = "primary") -
     """Separate pooled estimates per level of each moderator (the subgroup table beside the test)."""
     sub = subset_frames(es, cfg)[subset]
     sub = sub[sub["group"] == "contrast"]
-    rows = []
+    keys, cells = [], []
     for name, spec in cfg.moderators.items():
         for (outcome, effect, time_bin, level), cell in sub.assign(_level=_levels(sub, spec)).groupby(
             ["outcome", "effect", "time_bin", "_level"], sort=True
         ):
-            res = pool_one(cell, cfg.model)
-            rows.append({"moderator": name, "outcome": outcome, "effect": effect, "time_bin": time_bin, "level": level}
-                        | {k: res[k] for k in SUBGROUP_COLUMNS if k in res})  # fmt: skip
+            keys.append({"moderator": name, "outcome": outcome, "effect": effect, "time_bin": time_bin, "level": level})
+            cells.append(cell)
+    rows = [
+        key | {k: res[k] for k in SUBGROUP_COLUMNS if k in res} for key, res in zip(keys, pool_cells(cells, cfg.model))
+    ]
     return pd.DataFrame(rows, columns=SUBGROUP_COLUMNS)
 
 
