@@ -114,6 +114,7 @@ def test_the_metric_key_grammar_is_the_one_config_readme_prints():
 def test_exit_with_flushes_the_log_and_returns_the_code(tmp_path):
     """Steps end by ``os._exit`` (no interpreter teardown): the job's log and stdout must still be
     complete, and the exit code the step's."""
+    import os
     import subprocess
     import sys
 
@@ -130,10 +131,12 @@ def test_exit_with_flushes_the_log_and_returns_the_code(tmp_path):
         "        raise ConfigError('bad input')\n"
         "exit_with(run_step(step))\n"
     )
+    # stdout block-buffered, as in a Snakemake job (PYTHONUNBUFFERED would flush every print)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     for n, code in ((2000, 0), (3, 2)):
         log = tmp_path / f"log{n}.txt"
         proc = subprocess.run([sys.executable, str(script), "--n", str(n), "--log", str(log)],
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
+                              capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
         assert proc.returncode == code, proc.stderr
         assert "printed" in proc.stdout
         lines = log.read_text().splitlines()

@@ -211,3 +211,15 @@ def test_svg_is_byte_identical_on_redraw(drawn, tmp_path):
     for name in ("a", "b"):
         outputs.save_figure(forest.forest_plot(forest_table.forest_rows(cell, p), "smd", "t"), tmp_path / name, "c")
     assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+
+
+def test_svg_text_is_text_with_font_fallbacks(drawn):
+    """The SVGs keep their text as <text> elements, and every one names the fallback fonts
+    (matplotlib writes only 'DejaVu Sans', which a viewer without it replaces by its default)."""
+    from ketamine_meta.outputs.writers import SVG_FONT_FALLBACK
+
+    svg = (drawn / "forest" / f"{H24}.svg").read_text(encoding="utf-8")
+    styles = re.findall(r"<text style=\"([^\"]*)\"", svg)
+    assert len(styles) > 30
+    assert all(SVG_FONT_FALLBACK in st for st in styles)
+    assert "font-family: 'DejaVu Sans';" not in svg

@@ -61,18 +61,14 @@ def _bin_and_pick(df: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     return df.drop(columns=["_dist", "_scale", "_measure"])
 
 
-def effect_sizes_by_time(
-    ds: Dataset, cfg: Config, crossover: bool | None = None, memo: StudyMemo | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def effect_sizes_by_time(ds: Dataset, cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Arm-level and contrast-level effect sizes at every printed time point, before binning.
 
     Depends on the ``handling`` rules that shape comparisons (multi-arm, doses, scales, measures,
-    binary effects) but not on the time bins, so the multiverse builds it once per arm rule and
-    re-bins it cheaply (:func:`bin_effect_sizes`). ``crossover`` True / False builds only the
-    crossover / the other trials (the crossover rules move only the former); None builds all.
-    ``memo``: reuse each study's rows across calls (:class:`StudyMemo`).
+    binary effects) but not on the time bins; :func:`bin_effect_sizes` bins them. The multiverse,
+    which builds them under many rule sets, uses :class:`StudyMemo` directly.
     """
-    return (memo or StudyMemo(ds)).by_time(cfg, crossover)[1]
+    return StudyMemo(ds).by_time(cfg)[1]
 
 
 class StudyMemo:
