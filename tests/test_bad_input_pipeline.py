@@ -19,7 +19,7 @@ import pytest
 from helpers import ROOT, edit_csv, run_snakemake, tree_digest
 from test_broken_inputs import together_dataset
 
-from ketamine_meta.core.errors import InputError
+from ketamine_meta.core.errors import REPORTED_BY_VALIDATE, InputError
 from ketamine_meta.data.load import load_dataset
 
 pytestmark = pytest.mark.pipeline
@@ -75,6 +75,12 @@ def test_failed_run_ends_with_the_failed_step_and_its_log(multi_error_run, previ
     last = (proc.stdout + proc.stderr).strip().splitlines()[-1]
     assert last.startswith("ketamine-meta FAILED: step 'validate' failed ("), last
     assert f"full message in {log}" in last and "is as it was" in last
+    # the multiverse starts beside validate and fails on the same input: it says so in one line
+    # and leaves the list to validate, so the summary names validate alone
+    mv_log = (log.parent / "multiverse.log").read_text(encoding="utf-8")
+    assert REPORTED_BY_VALIDATE in mv_log and mv_log.count("\n") <= 2, mv_log
+    assert "problem(s) in the input data, the first: " in mv_log, mv_log
+    assert "step 'multiverse'" not in last, last
     assert "At least one job did not complete successfully" in proc.stderr  # Snakemake's, before it
 
 

@@ -1,6 +1,7 @@
 """Forest plots: the numbers they print, read back from the SVG files the forest step writes.
 
-The step runs on the committed tables (``results/tables``) into pytest's temporary folder. In the
+The plan (forest_index.csv, forest_rows.csv) and the drawing run on the committed tables
+(``results/tables``) into pytest's temporary folder, as the pooling and forest jobs run them. In the
 SVG, matplotlib writes every text as an XML comment before its glyphs, and the plot gives its
 artists ids (``square-<study>-<row>``, ``weight-<study>-<row>``, ``het-<row>``, ``test-<row>``), so
 the tests can read weights, labels and heterogeneity lines without reading pixels.
@@ -22,6 +23,7 @@ import yaml
 from helpers import ROOT
 
 from ketamine_meta.outputs import forest, forest_table
+from ketamine_meta.pipeline import analysis_steps
 from ketamine_meta.pipeline import figure_steps as steps
 
 RESULTS = ROOT / "results" / "tables"
@@ -37,8 +39,11 @@ def drawn(tmp_path_factory) -> Path:
     cwd = os.getcwd()
     os.chdir(ROOT)  # data_dir is relative to the repository, as in the workflow
     try:
-        steps.forest_step(out / "config.json", RESULTS / "effect_sizes.csv", RESULTS / "pooled.csv", out / "forest",
-                          out / "forest_index.csv", RESULTS / "moderators.csv")  # fmt: skip
+        # as in the workflow: the pooling job plans the plots, the forest job draws them
+        analysis_steps.forest_plan_step(out / "config.json", RESULTS / "effect_sizes.csv", RESULTS / "pooled.csv",
+                                        RESULTS / "moderators.csv", out / "forest_index.csv",
+                                        out / "forest_rows.csv")  # fmt: skip
+        steps.forest_step(out / "config.json", out / "forest_index.csv", out / "forest_rows.csv", out / "forest")
     finally:
         os.chdir(cwd)
     return out
@@ -223,3 +228,28 @@ def test_svg_text_is_text_with_font_fallbacks(drawn):
     assert len(styles) > 30
     assert all(SVG_FONT_FALLBACK in st for st in styles)
     assert "font-family: 'DejaVu Sans';" not in svg
+
+
+def test_every_plot_prints_its_rows_of_forest_rows_csv(drawn):
+    """The forest job draws from the plan alone: in every plot, each row's label, weight and
+    estimate text are the ones forest_rows.csv lists for that row (row i of the plot is row i of
+    the figure's rows), and the plan's PNG size is the drawn PNG's."""
+    from ketamine_meta.outputs.report import png_size
+
+    index = pd.read_csv(drawn / "forest_index.csv")
+    rows = pd.read_csv(drawn / "forest_rows.csv", dtype=str, keep_default_na=False)
+    assert set(rows["figure"]) == set(index["figure"]) and len(index) > 20
+    checked = 0
+    for r in index.itertuples(index=False):
+        stem = Path(r.figure).stem
+        assert png_size(drawn / "forest" / f"{stem}.png") == (r.png_width, r.png_height), stem
+        shown = texts((drawn / "forest" / f"{stem}.svg").read_text(encoding="utf-8"))
+        plan = rows[rows["figure"] == r.figure].reset_index(drop=True)
+        for i, row in plan.iterrows():
+            sid = row["study_id"] or row["kind"]
+            if row["kind"] in ("study", "subtotal", "total"):
+                assert shown[f"label-{sid}-{i}"] == row["label"], (stem, i)
+                assert shown[f"estimate-{sid}-{i}"] == row["text"], (stem, i)
+                assert shown.get(f"weight-{sid}-{i}", "") == row["weight_text"], (stem, i)
+                checked += 1
+    assert checked > 200

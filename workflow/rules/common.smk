@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ketamine_meta.core.config import validate_config
-from ketamine_meta.core.errors import ConfigError
+from ketamine_meta.core.errors import REPORTED_BY_VALIDATE, ConfigError
 
 try:
     validate_config(config, source="config (config/config.yaml + --config)")
@@ -87,13 +87,24 @@ def report_failure(snakemake_log, out=sys.stderr, max_lines=8):
     )
     # "rul[e]": the literal words would make `snakemake --lint` see a rule in this file
     failed = dict(re.findall(r"Error in rul[e] (\w+):\n(?:.*\n)*?\s+log: (\S+)", text))
-    lines, last = [], []
-    for rule_name, job_log in failed.items():
-        body = (
+    bodies = {
+        rule_name: (
             Path(job_log).read_text(encoding="utf-8", errors="replace")
             if Path(job_log).is_file()
             else ""
         )
+        for rule_name, job_log in failed.items()
+    }
+    if "validate" in failed:
+        # steps started beside validate fail on the same bad input and defer to its message
+        failed = {
+            r: job_log
+            for r, job_log in failed.items()
+            if r == "validate" or REPORTED_BY_VALIDATE not in bodies[r]
+        }
+    lines, last = [], []
+    for rule_name, job_log in failed.items():
+        body = bodies[rule_name]
         first = [l for l in body.splitlines() if l.strip() and not l.startswith("INFO")]
         lines.append(
             f"ketamine-meta: step '{rule_name}' failed; its message is in {job_log}"

@@ -3,13 +3,12 @@ FIG_EXT = ["png", "svg", "caption.txt"]
 
 
 rule forest:
-    # one forest plot per primary outcome x effect x group x time bin (k >= min_k_forest)
+    # one forest plot per row of the pooling job's forest_index.csv (primary outcome x effect x
+    # group x time bin with k >= min_k_forest), drawn from its rows in forest_rows.csv
     input:
         cfg=rules.resolved_config.output.cfg,
-        effects=rules.validate.output.effects,
-        pooled=rules.pool.output.pooled,
-        moderators=rules.pool.output.moderators,
-        tables=DATA_TABLES,
+        index=rules.pool.output.forest_index,
+        rows=rules.pool.output.forest_rows,
     output:
         folder=report(
             directory(f"{FIG}/forest"),
@@ -18,7 +17,6 @@ rule forest:
             category="2. Forest plots",
             labels={"figure": "{name}"},
         ),
-        index=f"{WORK}/tables/forest_index.csv",
     log:
         f"{WORK}/logs/forest.log",
     benchmark:
@@ -29,6 +27,5 @@ rule forest:
     params:
         cmd=step("forest"),
     shell:
-        "{params.cmd} --config_path {input.cfg} --effects_csv {input.effects}"
-        " --pooled_csv {input.pooled} --moderators_csv {input.moderators}"
-        " --out_dir {output.folder} --out_index {output.index} --log {log}"
+        "{params.cmd} --config_path {input.cfg} --index_csv {input.index}"
+        " --rows_csv {input.rows} --out_dir {output.folder} --log {log}"

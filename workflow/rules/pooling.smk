@@ -5,7 +5,9 @@ rule pool:
     # relapsed among responders per condition x follow-up window; adverse events by arm, pooled
     # per event; every number a claim can be checked against, under a stable key (metrics.csv);
     # and the sensitivity diagnostics (leave-one-out, influence, cumulative by year, Egger's test with
-    # funnel plots). One job: steps that would each pay Python's start-up.
+    # funnel plots); and the plan of the forest plots (which plots, their captions, sizes and
+    # rows), so that the report need not wait for them to be drawn. One job: steps that would
+    # each pay Python's start-up.
     input:
         cfg=rules.resolved_config.output.cfg,
         effects=rules.validate.output.effects,
@@ -33,10 +35,13 @@ rule pool:
         cumulative=f"{WORK}/tables/cumulative.csv",
         regtest=f"{WORK}/tables/regtest.csv",
         funnel=directory(f"{WORK}/figures/funnel"),
+        forest_index=f"{WORK}/tables/forest_index.csv",
+        forest_rows=f"{WORK}/tables/forest_rows.csv",
     log:
         f"{WORK}/logs/pool.log",
     benchmark:
         f"{WORK}/benchmarks/pool.tsv"
+    priority: 20  # before provenance, which only fills a core that would otherwise idle
     conda:
         ENV
     params:
@@ -51,4 +56,4 @@ rule pool:
         " --out_adverse {output.adverse} --out_metrics {output.metrics}"
         " --out_leave1out {output.leave1out} --out_influence {output.influence}"
         " --out_cumulative {output.cumulative} --out_regtest {output.regtest} --out_funnel {output.funnel}"
-        " --log {log}"
+        " --out_forest_index {output.forest_index} --out_forest_rows {output.forest_rows} --log {log}"

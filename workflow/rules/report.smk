@@ -23,6 +23,7 @@ PUBLISHED = [
     "tables/cumulative.csv",
     "tables/regtest.csv",
     "tables/forest_index.csv",
+    "tables/forest_rows.csv",
     "claims.csv",
     "claims.md",
     "provenance.json",

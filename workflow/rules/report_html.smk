@@ -6,8 +6,9 @@ rule report:
         pooled=rules.pool.output.pooled,
         metrics=rules.pool.output.metrics,
         effects=rules.validate.output.effects,
-        forest_index=rules.forest.output.index,
-        forest=rules.forest.output.folder,
+        # the plan of the forest plots, not the plots: the page is built while they are drawn
+        # (publish waits for both)
+        forest_index=rules.pool.output.forest_index,
         spec_curve_index=rules.claims.output.spec_curve_index,
         spec_curves=rules.claims.output.spec_curves,
         # every published figure (PUBLISHED is defined in report.smk; read when the DAG is built)
@@ -27,7 +28,7 @@ rule report:
     params:
         cmd=step("report"),
         # the page links figures relative to itself: figures/... beside report.html
-        figures_dir=lambda wildcards, input: str(Path(input.forest).parent),
+        figures_dir=lambda wildcards, input: str(Path(input.spec_curves).parent),
         # every top-level figure the page shows, its own three included, in the published order
         pngs=lambda wildcards: [
             f"{WORK}/{p}"

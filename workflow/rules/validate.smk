@@ -40,6 +40,7 @@ rule validate:
         f"{WORK}/logs/validate.log",
     benchmark:
         f"{WORK}/benchmarks/validate.tsv"
+    priority: 30  # the gate of pool -> forest: first of the jobs that are ready at the start
     conda:
         ENV
     params:

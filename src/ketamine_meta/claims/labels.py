@@ -24,8 +24,8 @@ def forest_name(outcome, effect, group, time_bin) -> str:
 
 def forest_figures(cfg, primary: pd.DataFrame) -> dict[tuple[str, str, str, str], str]:
     """(outcome, effect, group, time bin) -> the path of that cell's forest plot, for the cells the
-    forest step draws (route ``all`` with k >= ``model.min_k_forest``, effects of
-    ``model.forest_effects``): the same rule as the forest step, so a metric never points at a
+    forest plan lists (route ``all`` with k >= ``model.min_k_forest``, effects of
+    ``model.forest_effects``): the rule of outputs.forest_table.forest_plan, so a metric never points at a
     missing figure. Look cells up with ``.get(key, "")``: no plot is an empty path."""
     out: dict = {}
     seen: set = set()
@@ -33,7 +33,7 @@ def forest_figures(cfg, primary: pd.DataFrame) -> dict[tuple[str, str, str, str]
     for key in zip(cells["outcome"], cells["effect"], cells["group"], cells["time_bin"], cells["k"]):
         cell, k = key[:4], key[4]
         if cell in seen:
-            continue  # the first row of a cell decides, as in the forest step
+            continue  # the first row of a cell decides, as in the forest plan
         seen.add(cell)
         if int(k) >= cfg.model.min_k_forest and cell[1] in cfg.model.forest_effects:
             out[cell] = f"figures/forest/{forest_name(*cell)}.png"

@@ -72,3 +72,22 @@ class InputError(KetamineMetaError):
 
 class ConfigError(KetamineMetaError):
     """A configuration or claims-registry entry that is not allowed."""
+
+
+#: The phrase that marks a step's failure as one the validate step reports in full (the workflow's
+#: failure summary then names only validate; see workflow/rules/common.smk).
+REPORTED_BY_VALIDATE = "the validate step reports them all"
+
+
+class CheckedElsewhereError(KetamineMetaError):
+    """Bad input met by a step that runs alongside the validate step (the multiverse starts with it,
+    not after it, to use both cores): the same loaders fail the same way there, so this step says
+    only how many problems there are and the first one, and leaves the full list to validate, once.
+    Run on its own, the message still names a file, row, column and rule."""
+
+    def __init__(self, err: KetamineMetaError):
+        if isinstance(err, InputError):
+            head = f"{len(err.problems)} problem(s) in the input data, the first: {err.problems[0]}"
+        else:
+            head = str(err).splitlines()[0] if str(err) else type(err).__name__
+        super().__init__(f"{head}; {REPORTED_BY_VALIDATE} (workflow/scripts/validate.py, or its log)")

@@ -23,7 +23,7 @@ import pandas as pd  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
-from ketamine_meta.outputs.forest_table import square_side  # noqa: E402
+from ketamine_meta.outputs.forest_table import BOTTOM_IN, ROW_IN, figure_size, square_side  # noqa: E402
 from ketamine_meta.outputs.style import style  # noqa: E402
 
 #: Effect -> (axis label, plot-column header, estimate-column abbreviation, log axis, axis clamp).
@@ -42,9 +42,6 @@ ROUTE_COLOURS = {"all": "#000000", "iv": "#0072B2", "intranasal": "#E69F00", "or
 
 #: Candidate ticks of a log axis, in natural units (1-2-5 series).
 LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)
-
-
-ROW_IN = 0.19  # height of one row, inches
 
 
 def axis_limits(effect: str, points, lows, highs, must=()) -> tuple[float, float]:
@@ -150,14 +147,12 @@ def forest_plot(
     lo, hi = axis_limits(effect, drawn["est"], spread["lo"], spread["hi"],
                          must=[*total["lo"], *total["hi"]] if len(total) else ())  # fmt: skip
     contrast = group == "contrast"
-    width = 7.7
+    width, height = figure_size(n)
     cols = {"label": 0.06, "t": 2.75, "c": 3.50, "w": 4.02, "ax0": 4.18, "ax1": 6.15, "text": 6.25}
     if not contrast:
         cols.update(t=3.05)
-    top_in, bottom_in = 0.58, 0.72
-    height = top_in + bottom_in + ROW_IN * n
     fig = plt.figure(figsize=(width, height))
-    ax = fig.add_axes([cols["ax0"] / width, bottom_in / height, (cols["ax1"] - cols["ax0"]) / width,
+    ax = fig.add_axes([cols["ax0"] / width, BOTTOM_IN / height, (cols["ax1"] - cols["ax0"]) / width,
                        ROW_IN * n / height])  # fmt: skip
     ax.set_ylim(n - 0.5, -0.5)
     if log:
@@ -226,8 +221,8 @@ def forest_plot(
             col(cols["t"], y, r.treatment, ha="right", gid=f"arm-t-{sid}-{i}")
         if r.control:
             col(cols["c"], y, r.control, ha="right", gid=f"arm-c-{sid}-{i}")
-        if np.isfinite(r.weight):
-            col(cols["w"], y, f"{r.weight:.1f}%", ha="right", fontweight="bold" if bold else "normal",
+        if r.weight_text:
+            col(cols["w"], y, r.weight_text, ha="right", fontweight="bold" if bold else "normal",
                 gid=f"weight-{sid}-{i}")  # fmt: skip
         col(cols["text"], y, r.text, fontweight="bold" if bold else "normal", gid=f"estimate-{sid}-{i}")
         if r.kind == "study":

@@ -1,5 +1,7 @@
 """The rows of a forest plot as a table (labels, arm data, weights, pooled rows, heterogeneity and
-subgroup-test text), before anything is drawn.
+subgroup-test text), before anything is drawn; and the plan of every forest plot of a run
+(:func:`forest_plan`: which plots, their titles, captions, sizes and rows), written by the pooling
+job so that the report can be built while the plots are being drawn.
 """
 
 from __future__ import annotations
@@ -10,13 +12,29 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ketamine_meta.evidence.analyses import to_reporting_scale
+from ketamine_meta.claims.labels import forest_name
+from ketamine_meta.core.settings import Config
+from ketamine_meta.evidence.analyses import MH_EFFECTS, to_reporting_scale
+from ketamine_meta.outputs import captions
+from ketamine_meta.outputs.writers import PNG_DPI
 
 ROUTE_NAMES = {"iv": "Intravenous", "intranasal": "Intranasal", "oral": "Oral", "im_sc": "IM / SC", "all": "All"}
 #: Side (points) of the square of the heaviest study, and the smallest side drawn.
 SQUARE_MAX, SQUARE_MIN = 8.5, 1.5
 
 MINUS = "\u2212"
+
+#: Page layout of a forest plot, inches: the width, the band above the first row (title, column
+#: headers), the band below the last (axis, its label, the "favours" labels) and one row.
+FOREST_WIDTH_IN, TOP_IN, BOTTOM_IN, ROW_IN = 7.7, 0.58, 0.72, 0.19
+
+#: Columns of a forest plot's rows (:func:`forest_rows`, :func:`moderator_rows`, forest_rows.csv).
+ROW_COLUMNS = ["kind", "label", "route", "study_id", "treatment", "control", "weight", "weight_text", "est", "lo",
+               "hi", "text"]  # fmt: skip
+
+#: Columns of forest_index.csv, one row per forest plot.
+INDEX_COLUMNS = ["figure", "outcome", "effect", "group", "time_bin", "k", "title", "width_in", "height_in",
+                 "png_width", "png_height", "caption"]  # fmt: skip
 
 
 def num(x: float, digits: int = 2) -> str:
@@ -206,7 +224,14 @@ def forest_rows(
         table[col] = table.get(col, pd.Series(dtype=object)).fillna("")
     for col in ("weight", "est", "lo", "hi"):
         table[col] = pd.to_numeric(table.get(col, pd.Series(dtype=float)), errors="coerce")
-    return table[["kind", "label", "route", "study_id", "treatment", "control", "weight", "est", "lo", "hi", "text"]]
+    table["weight_text"] = weight_texts(table["weight"])
+    return table[ROW_COLUMNS]
+
+
+def weight_texts(weights: pd.Series) -> list[str]:
+    """The weight column as printed ("28.1%"; empty where there is no weight): fixed here, from the
+    full-precision weight, so that a plot drawn from forest_rows.csv prints what this table says."""
+    return [f"{w:.1f}%" if np.isfinite(w) else "" for w in weights.to_numpy(float)]
 
 
 def continuous_arm_texts(es: pd.DataFrame, outcomes: pd.DataFrame, arms: pd.DataFrame) -> dict:
@@ -265,7 +290,70 @@ def moderator_rows(subgroups: pd.DataFrame, tests: pd.DataFrame) -> pd.DataFrame
         out.append({"kind": "spacer", "label": ""})
     table = pd.DataFrame(out[:-1] if out else [], columns=["kind", "label", "treatment", "control", "est", "lo",
                                                            "hi", "text"])  # fmt: skip
-    table["route"], table["study_id"], table["weight"] = "", "", np.nan
+    table["route"], table["study_id"], table["weight"], table["weight_text"] = "", "", np.nan, ""
     for c in ("treatment", "control", "text"):
         table[c] = table[c].fillna("")
-    return table[["kind", "label", "route", "study_id", "treatment", "control", "weight", "est", "lo", "hi", "text"]]
+    return table[ROW_COLUMNS]
+
+
+def figure_size(n_rows: int) -> tuple[float, float]:
+    """Width and height (inches) of a forest plot of ``n_rows`` rows."""
+    return FOREST_WIDTH_IN, TOP_IN + BOTTOM_IN + ROW_IN * n_rows
+
+
+def png_pixels(width_in: float, height_in: float) -> dict[str, int]:
+    """The PNG's size in pixels at :data:`writers.PNG_DPI`, so the report can size a plot not yet
+    drawn. matplotlib's Agg canvas truncates ``inches x dpi`` as its transforms compute it (3.01 in
+    at 300 dpi: 903.0, where Python's product is 902.9999999999999): truncated here after a nudge
+    far below a pixel and far above rounding error. tests/test_forest.py checks every plot."""
+    return {name: math.floor(inches * PNG_DPI + 1e-6) for name, inches in
+            (("png_width", width_in), ("png_height", height_in))}  # fmt: skip
+
+
+def forest_plan(cfg: Config, es: pd.DataFrame, pooled: pd.DataFrame, moderators: pd.DataFrame,
+                tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Every forest plot of a run, before any is drawn: one per primary outcome x effect x group x
+    time bin whose all-routes analysis has k >= ``model.min_k_forest``, for the effects of
+    ``model.forest_effects`` (the rule of :func:`ketamine_meta.claims.labels.forest_figures`).
+
+    ``es``: effect_sizes.csv; ``pooled``: pooled.csv; ``moderators``: moderators.csv (its route
+    tests are printed as the test for subgroup differences); ``tables``: the extraction's tables
+    (``studies``, ``arms``, ``outcomes_continuous``).
+
+    Returns
+    -------
+    index : one row per plot (:data:`INDEX_COLUMNS`): its PNG path relative to the results folder,
+        the cell, the all-routes k, title, size in inches and in PNG pixels, and caption.
+    rows : every plot's rows (``figure`` then :data:`ROW_COLUMNS`), top to bottom: what the plot
+        draws, with every number it prints.
+    """
+    es = es[es["primary"].astype(bool)]
+    prim = pooled[pooled["subset"] == "primary"]
+    mods = moderators[(moderators["moderator"] == "route") & (moderators.get("subset", "primary") == "primary")]
+    labels = captions.study_labels(tables["studies"])
+    arm_texts = continuous_arm_texts(es[es["effect"] == "smd"], tables.get("outcomes_continuous"), tables["arms"])
+    level = cfg.model.level
+    index, parts = [], []
+    for (outcome, effect, group, time_bin), cell in es.groupby(["outcome", "effect", "group", "time_bin"], sort=True):
+        in_cell = (prim["outcome"] == outcome) & (prim["group"] == group) & (prim["time_bin"] == time_bin)
+        p = prim[in_cell & (prim["effect"] == effect)]
+        k_all = int(p.loc[p["route"] == "all", "k"].iloc[0]) if (p["route"] == "all").any() else 0
+        if k_all < cfg.model.min_k_forest or effect not in cfg.model.forest_effects:
+            continue
+        mh = prim[in_cell & (prim["effect"] == MH_EFFECTS.get(effect, "-")) & (prim["route"] == "all")]
+        mh = mh.iloc[0] if len(mh) and int(mh["k"].iloc[0]) > 1 else None
+        figure = f"figures/forest/{forest_name(outcome, effect, group, time_bin)}.png"
+        what = "ketamine vs control" if group == "contrast" else f"{group.replace('_', '-')} arms"
+        title = f"{outcome.replace('_', ' ').capitalize()}, {what}, {cfg.bin_label(time_bin)}"
+        qm = mods[(mods["outcome"] == outcome) & (mods["effect"] == effect) & (mods["time_bin"] == time_bin)]
+        qm = qm.iloc[0] if group == "contrast" and len(qm) else None
+        table = forest_rows(cell, p, labels, arm_texts, level, mh, qm)
+        caption = captions.forest_caption(cfg, title, k_all, effect, cell["route"].nunique() > 1, qm is not None,
+                                          mh is not None)  # fmt: skip
+        width, height = figure_size(len(table))
+        index.append({"figure": figure, "outcome": outcome, "effect": effect, "group": group,
+                      "time_bin": time_bin, "k": k_all, "title": title, "width_in": width, "height_in": height,
+                      **png_pixels(width, height), "caption": caption})  # fmt: skip
+        parts.append(table.assign(figure=figure)[["figure", *ROW_COLUMNS]])
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["figure", *ROW_COLUMNS])
+    return pd.DataFrame(index, columns=INDEX_COLUMNS), rows

@@ -71,39 +71,52 @@ def figure_anchor(rel: str) -> str:
 
 
 def collect_figures(
-    figures_dir: Path, out_dir: Path, forest_index: pd.DataFrame, pngs: list[Path] | None = None
+    figures_dir: Path, out_dir: Path, indexed: pd.DataFrame, pngs: list[Path] | None = None
 ) -> list[dict]:
-    """The figures with their SVG and caption: top-level figures first, then the forest plots.
+    """The figures with their SVG and caption: top-level figures first, then the indexed ones
+    (forest plots, specification curves).
 
     Top-level figures are ``pngs`` (the workflow passes the published ones), or every PNG directly in
-    ``figures_dir``; forest plots are those of ``forest_index`` (its ``figure`` column is relative to
-    the results folder, ``figures_dir``'s parent). Only declared files are read, so the page never
-    depends on which other jobs happened to have finished.
+    ``figures_dir``; the others are the rows of ``indexed`` (``figure``: the PNG relative to the
+    results folder, ``figures_dir``'s parent). Only declared files are read, so the page never
+    depends on which other jobs happened to have finished. A row with a PNG size (``png_width``,
+    ``png_height``: the forest plan's) and a ``caption`` is a figure that may still be being drawn:
+    nothing of it is read, and its SVG and caption file are the ones :func:`writers.save_figure`
+    writes beside every PNG.
     """
     figures_dir = Path(figures_dir)
     rank = {name: i for i, name in enumerate(FIGURE_ORDER)}
     top = [Path(p) for p in pngs] if pngs is not None else list(figures_dir.glob("*.png"))
     top = sorted(top, key=lambda p: (rank.get(p.stem, len(rank)), p.name))
-    forest = [figures_dir.parent / f for f in forest_index["figure"]] if not forest_index.empty else []
+    planned = {}
+    if {"png_width", "png_height", "caption"} <= set(indexed.columns):
+        for r in indexed.dropna(subset=["png_width", "png_height"]).itertuples(index=False):
+            planned[r.figure] = (str(r.caption).strip(), (int(r.png_width), int(r.png_height)))
+    rest = [figures_dir.parent / f for f in indexed["figure"]] if not indexed.empty else []
     figures = []
-    for png in [*top, *forest]:
+    for png in [*top, *rest]:
         rel = Path("figures") / png.relative_to(figures_dir)
         caption_file = png.with_name(png.stem + ".caption.txt")
         svg = png.with_suffix(".svg")
-        caption = caption_file.read_text(encoding="utf-8").strip() if caption_file.exists() else ""
-        title, _, rest = caption.partition(". ")
-        size = png_size(png)
+        plan = planned.get(rel.as_posix())
+        if plan is not None:
+            caption, size = plan
+            has_svg = has_caption = True
+        else:
+            caption = caption_file.read_text(encoding="utf-8").strip() if caption_file.exists() else ""
+            size, has_svg, has_caption = png_size(png), svg.exists(), caption_file.exists()
+        title, _, rest_of_caption = caption.partition(". ")
         # shown at 1/3 of the 300 dpi raster: the figure's size in print, at 100 CSS px per inch
         width, height = (round(size[0] / 3), round(size[1] / 3)) if size else (None, None)
         figures.append(
             {
                 "anchor": figure_anchor(rel.as_posix()),
                 "key": rel.as_posix(),
-                "cite": rel.with_suffix(".svg").as_posix() if svg.exists() else rel.as_posix(),
+                "cite": rel.with_suffix(".svg").as_posix() if has_svg else rel.as_posix(),
                 "src": _relative(png, out_dir),
-                "svg": _relative(svg, out_dir) if svg.exists() else None,
-                "caption_file": _relative(caption_file, out_dir) if caption_file.exists() else None,
-                "title": title if rest else png.stem.replace("_", " "),
+                "svg": _relative(svg, out_dir) if has_svg else None,
+                "caption_file": _relative(caption_file, out_dir) if has_caption else None,
+                "title": title if rest_of_caption else png.stem.replace("_", " "),
                 "caption": caption,
                 "claims": [],
                 "width": width,
@@ -146,12 +159,12 @@ def context(
     out_dir = Path(out_html).parent
     claims = pd.read_csv(claims_csv, dtype={"claimed": str})
     metrics, pooled, es = _read(metrics_csv), _read(pooled_csv), _read(effects_csv)
-    forest_index = _read(forest_index_csv)
+    indexed = _read(forest_index_csv)
     if spec_curve_index_csv:  # specification curves are listed after the forest plots, like them by index
-        forest_index = pd.concat([forest_index[["figure"]], _read(spec_curve_index_csv)[["figure"]]], ignore_index=True)
+        indexed = pd.concat([indexed, _read(spec_curve_index_csv)[["figure"]]], ignore_index=True)
     if isinstance(figures, str):
         figures = [figures]
-    figures = collect_figures(Path(figures_dir), out_dir, forest_index, figures)
+    figures = collect_figures(Path(figures_dir), out_dir, indexed, figures)
     fig_by_key = {f["key"]: f for f in figures}
     labels = study_labels(ds["studies"])
     docs = load_documents(cfg.documents_file)

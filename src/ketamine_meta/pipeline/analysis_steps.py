@@ -1,5 +1,5 @@
 """Workflow steps that pool: every analysis, the time-course model, relapse, adverse events,
-sensitivity diagnostics and the PRISMA counts."""
+sensitivity diagnostics, the PRISMA counts and the plan of the forest plots."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 from ketamine_meta.core.config import load_config
 from ketamine_meta.data.load import load_dataset
 from ketamine_meta.evidence import adverse, analyses, prisma, relapse, timecourse
-from ketamine_meta.outputs import writers
+from ketamine_meta.outputs import forest_table, writers
 from ketamine_meta.outputs.captions import funnel_caption, prisma_caption
 from ketamine_meta.pipeline.tables import read
 from ketamine_meta.stats import sensitivity
@@ -25,6 +25,18 @@ def pool(config_path: Path, effects_csv: Path, out_pooled: Path, out_moderators:
     writers.write_csv(analyses.moderator_comparisons(es, cfg), out_moderators)
     writers.write_csv(analyses.subgroup_estimates(es, cfg), out_subgroups)
     writers.write_csv(analyses.dose_regression(es, cfg), out_dose)
+
+
+def forest_plan_step(config_path: Path, effects_csv: Path, pooled_csv: Path, moderators_csv: Path,
+                     out_index: Path, out_rows: Path) -> None:  # fmt: skip
+    """forest_index.csv (every forest plot: cell, k, title, size, caption) and forest_rows.csv (the
+    rows each one draws, with every number it prints); the forest job draws from them, and the
+    report is built from the index while it does."""
+    cfg = load_config(config_path)
+    index, rows = forest_table.forest_plan(cfg, read(effects_csv), read(pooled_csv), read(moderators_csv),
+                                           load_dataset(cfg.data_dir).tables)  # fmt: skip
+    writers.write_csv(index, out_index)
+    writers.write_csv(rows, out_rows)
 
 
 def timecourse_model_step(config_path: Path, effects_csv: Path, out_predictions: Path, out_summary: Path) -> None:

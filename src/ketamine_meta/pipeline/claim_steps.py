@@ -7,6 +7,7 @@ from pathlib import Path
 from ketamine_meta.claims import certainty, metrics, multiverse, verdicts
 from ketamine_meta.claims import registry as claims
 from ketamine_meta.core.config import load_config
+from ketamine_meta.core.errors import CheckedElsewhereError, ConfigError, InputError
 from ketamine_meta.data import documents
 from ketamine_meta.data.load import load_dataset
 from ketamine_meta.outputs import findings, writers
@@ -39,7 +40,11 @@ def metrics_step(config_path: Path, pooled_csv: Path, moderators_csv: Path, dose
 def multiverse_step(config_path: Path, out_csv: Path, out_summary: Path) -> None:
     """Every pooled-data claim under every combination of the configured analysis choices."""
     cfg = load_config(config_path)
-    mv = multiverse.run_multiverse(load_dataset(cfg.data_dir), cfg, claims.load_claims(cfg.claims_file))
+    try:  # the workflow starts this job beside validate, which reports bad input in full
+        ds, registry = load_dataset(cfg.data_dir), claims.load_claims(cfg.claims_file)
+    except (InputError, ConfigError) as err:
+        raise CheckedElsewhereError(err) from None
+    mv = multiverse.run_multiverse(ds, cfg, registry)
     writers.write_csv(mv, out_csv)
     writers.write_csv(multiverse.summarise(mv), out_summary)
 

@@ -9,11 +9,9 @@ import pandas as pd
 
 from ketamine_meta.claims import multiverse
 from ketamine_meta.claims import registry as claims
-from ketamine_meta.claims.labels import forest_name
 from ketamine_meta.core.config import load_config
 from ketamine_meta.data.load import load_dataset
-from ketamine_meta.evidence.analyses import MH_EFFECTS
-from ketamine_meta.outputs import captions, forest, forest_table, plots, writers
+from ketamine_meta.outputs import captions, forest, plots, writers
 from ketamine_meta.pipeline.tables import read
 
 #: axis label of a specification curve, by claim family
@@ -27,48 +25,21 @@ SPEC_CURVE_UNITS = {
 }
 
 
-def forest_step(config_path: Path, effects_csv: Path, pooled_csv: Path, out_dir: Path, out_index: Path,
-                moderators_csv: Path | None = None) -> None:  # fmt: skip
-    """One forest plot per primary outcome x effect x group x time bin with k >= min_k_forest, for the
-    effects of ``model.forest_effects``.
-
-    ``moderators_csv``: the route moderator tests, printed as the test for subgroup differences."""
+def forest_step(config_path: Path, index_csv: Path, rows_csv: Path, out_dir: Path) -> None:
+    """Draw every forest plot of forest_index.csv from its rows in forest_rows.csv (both written by
+    the pooling job: :func:`ketamine_meta.outputs.forest_table.forest_plan`), with its caption."""
     cfg = load_config(config_path)
-    es, pooled = read(effects_csv), read(pooled_csv)
-    mods = read(moderators_csv) if moderators_csv else pd.DataFrame(columns=["moderator"])
-    mods = mods[(mods["moderator"] == "route") & (mods.get("subset", "primary") == "primary")]
-    es = es[es["primary"].astype(bool)]
-    prim = pooled[pooled["subset"] == "primary"]
-    ds = load_dataset(cfg.data_dir)
-    labels = captions.study_labels(ds["studies"])
-    arm_texts = forest_table.continuous_arm_texts(
-        es[es["effect"] == "smd"], ds.tables.get("outcomes_continuous"), ds["arms"]
-    )
-    level = cfg.model.level
+    index = read(index_csv)
+    # the texts as written (an empty weight or arm cell is "", not NaN); the numbers as numbers
+    rows = pd.read_csv(rows_csv, dtype=str, keep_default_na=False)
+    for col in ("weight", "est", "lo", "hi"):
+        rows[col] = pd.to_numeric(rows[col].replace("", None), errors="raise").astype(float)
+    by_figure = dict(tuple(rows.groupby("figure", sort=False)))
     out_dir.mkdir(parents=True, exist_ok=True)
-    index = []
-    for (outcome, effect, group, time_bin), cell in es.groupby(["outcome", "effect", "group", "time_bin"], sort=True):
-        in_cell = (prim["outcome"] == outcome) & (prim["group"] == group) & (prim["time_bin"] == time_bin)
-        p = prim[in_cell & (prim["effect"] == effect)]
-        k_all = int(p.loc[p["route"] == "all", "k"].iloc[0]) if (p["route"] == "all").any() else 0
-        if k_all < cfg.model.min_k_forest or effect not in cfg.model.forest_effects:
-            continue
-        mh = prim[in_cell & (prim["effect"] == MH_EFFECTS.get(effect, "-")) & (prim["route"] == "all")]
-        mh = mh.iloc[0] if len(mh) and int(mh["k"].iloc[0]) > 1 else None
-        stem = forest_name(outcome, effect, group, time_bin)
-        what = "ketamine vs control" if group == "contrast" else f"{group.replace('_', '-')} arms"
-        title = f"{outcome.replace('_', ' ').capitalize()}, {what}, {cfg.bin_label(time_bin)}"
-        qm = mods[(mods["outcome"] == outcome) & (mods["effect"] == effect) & (mods["time_bin"] == time_bin)]
-        qm = qm.iloc[0] if group == "contrast" and len(qm) else None
-        table = forest_table.forest_rows(cell, p, labels, arm_texts, level, mh, qm)
-        caption = captions.forest_caption(cfg, title, k_all, effect, cell["route"].nunique() > 1, qm is not None,
-                                          mh is not None)  # fmt: skip
-        writers.save_figure(forest.forest_plot(table, effect, title, level, group), out_dir / stem, caption)
-        index.append({"figure": f"figures/forest/{stem}.png", "outcome": outcome, "effect": effect, "group": group,
-                      "time_bin": time_bin, "k": k_all, "caption": caption})  # fmt: skip
-    writers.write_csv(
-        pd.DataFrame(index, columns=["figure", "outcome", "effect", "group", "time_bin", "k", "caption"]), out_index
-    )
+    for r in index.itertuples(index=False):
+        table = by_figure[r.figure].drop(columns="figure").reset_index(drop=True)
+        fig = forest.forest_plot(table, r.effect, r.title, cfg.model.level, r.group)
+        writers.save_figure(fig, out_dir / Path(r.figure).stem, r.caption)
 
 
 def timecourse_step(config_path: Path, pooled_csv: Path, model_csv: Path, out_stem: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ketamine_meta.pipeline.analysis_steps import (
     adverse_step,
+    forest_plan_step,
     pool,
     prisma_step,
     relapse_step,
@@ -26,13 +27,15 @@ def pool_all(config_path: Path, effects_csv: Path, out_pooled: Path, out_moderat
              out_dose: Path, out_predictions: Path, out_summary: Path, out_relapse_studies: Path,
              out_relapse_pooled: Path, out_relapse_medians: Path, out_relapse_shares: Path,
              out_adverse: Path, out_metrics: Path, out_leave1out: Path, out_influence: Path, out_cumulative: Path,
-             out_regtest: Path, out_funnel: Path) -> None:  # fmt: skip
-    """:func:`~.analysis_steps.pool`, :func:`~.analysis_steps.timecourse_model_step`,
+             out_regtest: Path, out_funnel: Path, out_forest_index: Path, out_forest_rows: Path) -> None:  # fmt: skip
+    """:func:`~.analysis_steps.pool`, :func:`~.analysis_steps.forest_plan_step`,
+    :func:`~.analysis_steps.timecourse_model_step`,
     :func:`~.analysis_steps.relapse_step`, :func:`~.analysis_steps.adverse_step` and
     :func:`~.claim_steps.metrics_step` and :func:`~.analysis_steps.sensitivity_step` in one process: steps
     that would otherwise each pay for starting Python and its imports."""
 
     pool(config_path, effects_csv, out_pooled, out_moderators, out_subgroups, out_dose)
+    forest_plan_step(config_path, effects_csv, out_pooled, out_moderators, out_forest_index, out_forest_rows)
     timecourse_model_step(config_path, effects_csv, out_predictions, out_summary)
     relapse_step(config_path, out_relapse_studies, out_relapse_pooled, out_relapse_medians, out_relapse_shares)
     adverse_step(config_path, out_adverse)
