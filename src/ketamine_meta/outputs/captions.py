@@ -11,6 +11,17 @@ import pandas as pd
 
 from ketamine_meta.core.settings import Config
 
+#: Effect -> (axis label, log axis) of the figures; the label also names the effect in captions.
+#: Here, not in style.py, so that a caption never imports matplotlib (the pooling job draws nothing).
+EFFECT_AXIS = {
+    "smd": ("Hedges' g (positive favours ketamine)", False),
+    "log_rr": ("Risk ratio (ketamine / control)", True),
+    "log_or": ("Odds ratio (ketamine / control)", True),
+    "log_hr": ("Hazard ratio (control / ketamine)", True),
+    "logit_p": ("Proportion", False),
+    "rd": ("Risk difference (ketamine - control)", False),
+}
+
 
 def model_phrase(cfg: Config) -> str:
     """The model named in every caption: estimator, CI method, level, zero-cell correction."""
@@ -44,8 +55,6 @@ def study_labels(studies: pd.DataFrame) -> dict[str, str]:
 def forest_caption(cfg: Config, title: str, k_all: int, effect: str, multi_route: bool, has_qm: bool,
                    has_mh: bool) -> str:  # fmt: skip
     """Caption of one forest plot: data, effect, weights, subtotals, subgroup test and model."""
-    from ketamine_meta.outputs.style import EFFECT_AXIS
-
     level = cfg.model.level
     parts = [
         f"{title}. Data: {k_all} studies from {cfg.data_dir} (primary set: controls "

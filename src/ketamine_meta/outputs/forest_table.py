@@ -176,13 +176,13 @@ def forest_rows(
     def add(kind, label, **kw):
         out.append({"kind": kind, "label": label, "route": kw.pop("route", ""), **kw})
 
+    comparisons_of = rows["study_id"].value_counts().to_dict()
     for route in routes:
         sub = rows[rows["route"] == route].sort_values(["year", "study_id", "comparison"], na_position="last")
         add("heading", ROUTE_NAMES.get(route, route), route=route)
-        for _, r in sub.iterrows():
+        for r in sub.to_dict("records"):  # plain dicts: ~20x cheaper per row than iterrows' Series
             name = labels.get(r["study_id"], r["study_id"])
-            n_comp = int((rows["study_id"] == r["study_id"]).sum())
-            if n_comp > 1:
+            if comparisons_of[r["study_id"]] > 1:
                 name += f" ({r['comparison']})"
             if str(r["crossover"]).lower() == "true":
                 name += " (crossover)"

@@ -16,8 +16,8 @@ import pandas as pd  # noqa: E402
 
 from ketamine_meta.claims.keys import MetricKey, unit_of  # noqa: E402
 from ketamine_meta.evidence.analyses import to_reporting_scale  # noqa: E402
+from ketamine_meta.outputs.captions import EFFECT_AXIS  # noqa: E402
 from ketamine_meta.outputs.style import (  # noqa: E402
-    EFFECT_AXIS,
     OKABE_ITO,
     PAGE_WIDTH,
     ROUTE_COLOURS,

@@ -20,14 +20,6 @@ VERDICT_COLOURS = {
     "contradicted": "#D55E00",
     "not_testable": "#999999",
 }
-EFFECT_AXIS = {
-    "smd": ("Hedges' g (positive favours ketamine)", False),
-    "log_rr": ("Risk ratio (ketamine / control)", True),
-    "log_or": ("Odds ratio (ketamine / control)", True),
-    "log_hr": ("Hazard ratio (control / ketamine)", True),
-    "logit_p": ("Proportion", False),
-    "rd": ("Risk difference (ketamine - control)", False),
-}
 PAGE_WIDTH = 7.0
 
 

@@ -11,7 +11,7 @@ from ketamine_meta.core.config import load_config
 from ketamine_meta.data.load import load_dataset
 from ketamine_meta.evidence import adverse, analyses, prisma, relapse, timecourse
 from ketamine_meta.outputs import forest_table, writers
-from ketamine_meta.outputs.captions import funnel_caption, prisma_caption
+from ketamine_meta.outputs.captions import EFFECT_AXIS, funnel_caption, prisma_caption
 from ketamine_meta.pipeline.tables import read
 from ketamine_meta.stats import sensitivity
 
@@ -94,7 +94,6 @@ def sensitivity_step(config_path: Path, effects_csv: Path, out_leave1out: Path, 
         )
         if len(c.yi) >= m.min_k_regtest:
             from ketamine_meta.outputs.funnel import funnel_plot  # only cells with k >= min_k_regtest draw
-            from ketamine_meta.outputs.style import EFFECT_AXIS
 
             tables["regtest"].append(sensitivity.regtest(c.yi, c.vi, **args).assign(analysis_id=c.analysis_id))
             fig = funnel_plot(c.yi, c.vi, c.labels, method=m.method, level=m.level, label="out",
