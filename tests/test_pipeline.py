@@ -189,3 +189,44 @@ def test_shipped_data_verdicts_follow_their_intervals(shipped):
         (c["verdict"] == "reproduced") & (c["metric"] != "arithmetic") & ~c["metric"].str.startswith("reference.")
     ]
     assert (on_data["k"] >= 1).all() and on_data["studies"].notna().all()
+
+
+#: what a job that draws nothing must not import (~0.6-1 s of start-up each: docs/architecture.md)
+DRAWING_MODULES = ("matplotlib", "seaborn")
+
+
+def test_jobs_that_draw_nothing_import_no_plotting_library(run, tmp_path):
+    """validate, pool, multiverse, report, provenance and publish, each run as the workflow runs
+    it (its shell command) on a copy of the run's staging folder: none has matplotlib or seaborn in
+    ``sys.modules`` when it ends. A caption that imported the figure style had cost the pooling job
+    0.6-0.9 s."""
+    import shutil
+    import subprocess
+    import sys
+
+    tmp, cfg = run
+    shutil.copytree(tmp / "work", tmp_path / "work")
+    cfg = {**cfg, "work_dir": str(tmp_path / "work"), "results_dir": str(tmp_path / "results")}
+    dry = snakemake(cfg, tmp_path, "-n", "-p", "-F")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    cmds = [line.removeprefix("Shell command: ").split() for line in (dry.stdout + dry.stderr).splitlines()
+            if line.startswith("Shell command: ") and "/workflow/scripts/" in line]  # fmt: skip
+    probe = ("import runpy, sys; import ketamine_meta.pipeline.cli as cli; codes = []; "
+             "cli.exit_with = codes.append; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__'); "
+             f"print('CODE', codes, 'LOADED', sorted(m for m in {DRAWING_MODULES!r} if m in sys.modules))")  # fmt: skip
+    by_name = {}
+    for cmd in cmds:
+        script = next(c for c in cmd if "/workflow/scripts/" in c)
+        by_name[script.rsplit("/", 1)[1].removesuffix(".py")] = cmd[cmd.index(script) :]
+    # in waves: a job never reads a file another is rewriting (each rewrites its outputs in the copy)
+    waves = [("validate", "multiverse", "provenance"), ("pool",), ("report",), ("publish",)]
+    for wave in waves:
+        procs = {name: subprocess.Popen([sys.executable, "-c", probe, *by_name[name]], cwd=ROOT, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE) for name in wave}  # fmt: skip
+        for name, proc in procs.items():
+            out, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, (name, err[-2000:])
+            assert out.strip().splitlines()[-1] == "CODE [0] LOADED []", (name, out[-500:])
+    # every job but the two that draw (forest, claims) was probed
+    seen = set(by_name) - {"forest", "claims"}
+    assert seen == {name for wave in waves for name in wave}
