@@ -140,6 +140,38 @@ def time_small_batches(yi, vi, size: int = 50, repeats: int = 3) -> dict:
     return {"columns_per_call": size, "fits": d, "fits_per_second": round(d / best, 1)}
 
 
+def time_numpy_floor(yi, vi, size: int = 50, passes: int = 6, repeats: int = 3) -> float:
+    """Milliseconds per ``size``-column call of the least a REML fit can do in NumPy: ``passes``
+    bare Newton steps on the REML score (the median number a 50-column call takes), ~20 NumPy
+    calls each, with no bracket, no convergence test, no proof of one peak, no inference and no
+    output. Not an estimator (it can step past the root or below 0): the floor under the fixed
+    cost of a call, to set beside the budget that "within 3x of a large batch" leaves."""
+    add = np.add.reduce
+    d = yi.shape[1] - yi.shape[1] % size
+
+    def newton(y, v):
+        t = np.zeros(y.shape[1])
+        for _ in range(passes):
+            w = 1 / (v + t)
+            sw = add(w, 0)
+            a = w * (y - add(w * y, 0) / sw)
+            w2 = w * w
+            sw2 = add(w2, 0)
+            wa = w * a
+            swa = add(wa, 0)
+            d1 = -2 * (add(wa * a, 0) - swa * swa / sw) + sw2 - 2 * add(w2 * w, 0) / sw + (sw2 / sw) ** 2
+            t = t - (add(a * a, 0) - sw + sw2 / sw) / d1
+        return t
+
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for j in range(0, d, size):
+            newton(yi[:, j : j + size], vi[:, j : j + size])
+        best = min(best, time.perf_counter() - t0)
+    return round(1e3 * best / (d // size), 3)
+
+
 def time_pymare(yi, vi, n: int) -> dict | None:
     """PyMARE's REML estimator (VarianceBasedLikelihoodEstimator) in a loop, one meta-analysis per fit."""
     try:
@@ -177,6 +209,9 @@ def by_k(args) -> dict:
                 "fixed_ms_per_call": round(
                     1e3 * small["columns_per_call"] * (1 / small["fits_per_second"] - 1 / rate), 3
                 ),
+                # what "within 3x" allows a whole 50-column call, and the least NumPy can spend on one
+                "budget_ms_per_call_within_3x": round(1e3 * 3 * small["columns_per_call"] / rate, 3),
+                "numpy_floor_ms_per_call": time_numpy_floor(yi, vi, size=small["columns_per_call"]),
             },
             "metafor_loop_fits_per_second": mf.get("fits_per_second") if mf else None,
             "pymare_loop_fits_per_second": pm.get("fits_per_second") if pm else None,
