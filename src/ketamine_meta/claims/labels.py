@@ -23,17 +23,18 @@ def forest_name(outcome, effect, group, time_bin) -> str:
 
 
 def forest_figures(cfg, primary: pd.DataFrame) -> dict[tuple[str, str, str, str], str]:
-    """(outcome, effect, group, time bin) -> the path of that cell's forest plot, for the cells the
-    forest plan lists (route ``all`` with k >= ``model.min_k_forest``, effects of
-    ``model.forest_effects``): the rule of outputs.forest_table.forest_plan, so a metric never points at a
-    missing figure. Look cells up with ``.get(key, "")``: no plot is an empty path."""
+    """(outcome, effect, group, time bin) -> the path of that cell's forest plot, for the cells that
+    get one (route ``all`` with k >= ``model.min_k_forest``, effects of ``model.forest_effects``).
+    The one rule: the forest plan (``outputs.forest_table.forest_plan``) draws these cells and the
+    metrics link them, so a metric never points at a missing figure. Look cells up with
+    ``.get(key, "")``: no plot is an empty path."""
     out: dict = {}
     seen: set = set()
     cells = primary[primary["route"] == "all"]
     for key in zip(cells["outcome"], cells["effect"], cells["group"], cells["time_bin"], cells["k"]):
         cell, k = key[:4], key[4]
         if cell in seen:
-            continue  # the first row of a cell decides, as in the forest plan
+            continue  # the first row of a cell decides
         seen.add(cell)
         if int(k) >= cfg.model.min_k_forest and cell[1] in cfg.model.forest_effects:
             out[cell] = f"figures/forest/{forest_name(*cell)}.png"

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ketamine_meta.claims.labels import forest_name
+from ketamine_meta.claims.labels import forest_figures
 from ketamine_meta.core.settings import Config
 from ketamine_meta.evidence.analyses import MH_EFFECTS, to_reporting_scale
 from ketamine_meta.outputs import captions
@@ -314,7 +314,8 @@ def forest_plan(cfg: Config, es: pd.DataFrame, pooled: pd.DataFrame, moderators:
                 tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """Every forest plot of a run, before any is drawn: one per primary outcome x effect x group x
     time bin whose all-routes analysis has k >= ``model.min_k_forest``, for the effects of
-    ``model.forest_effects`` (the rule of :func:`ketamine_meta.claims.labels.forest_figures`).
+    ``model.forest_effects`` (:func:`ketamine_meta.claims.labels.forest_figures` decides, so a
+    metric never points at a plot that is not drawn).
 
     ``es``: effect_sizes.csv; ``pooled``: pooled.csv; ``moderators``: moderators.csv (its route
     tests are printed as the test for subgroup differences); ``tables``: the extraction's tables
@@ -333,16 +334,17 @@ def forest_plan(cfg: Config, es: pd.DataFrame, pooled: pd.DataFrame, moderators:
     labels = captions.study_labels(tables["studies"])
     arm_texts = continuous_arm_texts(es[es["effect"] == "smd"], tables.get("outcomes_continuous"), tables["arms"])
     level = cfg.model.level
+    drawn = forest_figures(cfg, prim)  # which cells get a plot: one rule, shared with the metrics
     index, parts = [], []
     for (outcome, effect, group, time_bin), cell in es.groupby(["outcome", "effect", "group", "time_bin"], sort=True):
+        figure = drawn.get((outcome, effect, group, time_bin))
+        if figure is None:
+            continue
         in_cell = (prim["outcome"] == outcome) & (prim["group"] == group) & (prim["time_bin"] == time_bin)
         p = prim[in_cell & (prim["effect"] == effect)]
-        k_all = int(p.loc[p["route"] == "all", "k"].iloc[0]) if (p["route"] == "all").any() else 0
-        if k_all < cfg.model.min_k_forest or effect not in cfg.model.forest_effects:
-            continue
+        k_all = int(p.loc[p["route"] == "all", "k"].iloc[0])
         mh = prim[in_cell & (prim["effect"] == MH_EFFECTS.get(effect, "-")) & (prim["route"] == "all")]
         mh = mh.iloc[0] if len(mh) and int(mh["k"].iloc[0]) > 1 else None
-        figure = f"figures/forest/{forest_name(outcome, effect, group, time_bin)}.png"
         what = "ketamine vs control" if group == "contrast" else f"{group.replace('_', '-')} arms"
         title = f"{outcome.replace('_', ' ').capitalize()}, {what}, {cfg.bin_label(time_bin)}"
         qm = mods[(mods["outcome"] == outcome) & (mods["effect"] == effect) & (mods["time_bin"] == time_bin)]
