@@ -7,6 +7,10 @@ multi-error extraction and byte-identical reruns: tests/test_bad_input_pipeline.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -200,10 +204,6 @@ def test_jobs_that_draw_nothing_import_no_plotting_library(run, tmp_path):
     it (its shell command) on a copy of the run's staging folder: none has matplotlib or seaborn in
     ``sys.modules`` when it ends. A caption that imported the figure style had cost the pooling job
     0.6-0.9 s."""
-    import shutil
-    import subprocess
-    import sys
-
     tmp, cfg = run
     shutil.copytree(tmp / "work", tmp_path / "work")
     cfg = {**cfg, "work_dir": str(tmp_path / "work"), "results_dir": str(tmp_path / "results")}

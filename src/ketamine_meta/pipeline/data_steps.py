@@ -49,11 +49,3 @@ def validate(
         es, unused = comparisons.build_effect_sizes(ds, cfg)
         writers.write_csv(es, out_effects)
         writers.write_csv(unused, out_unused)
-
-
-def effect_sizes(config_path: Path, out_effects: Path, out_unused: Path) -> None:
-    """One effect size per study x comparison x outcome x effect x time bin (and the rows not used)."""
-    cfg = load_config(config_path)
-    es, unused = comparisons.build_effect_sizes(load_dataset(cfg.data_dir), cfg)
-    writers.write_csv(es, out_effects)
-    writers.write_csv(unused, out_unused)
